@@ -1,0 +1,37 @@
+import Foundation
+import Handoff
+
+/// One descriptor of every kind, opened by the first generation and claimed by every later one,
+/// each reported as a line "kind name=<name> ok=<local address>".
+enum DescriptorKinds {
+    static func obtainAll(_ descriptors: Descriptors, directory: String, port: Int) throws -> [String] {
+        var lines: [String] = []
+        func report(_ name: String, _ fd: Int32) {
+            lines.append("kind name=\(name) fd-ok=\(fcntl(fd, F_GETFD) >= 0) cloexec=\(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)")
+        }
+        report("tcp4", try descriptors.listener(try SocketAddress(parsing: "127.0.0.1:0"), name: "tcp4"))
+        report("tcp6", try descriptors.listener(try SocketAddress(parsing: "[::1]:0"), name: "tcp6"))
+        report("udp4", try descriptors.datagram(try SocketAddress(parsing: "127.0.0.1:0"), name: "udp4"))
+        report("udp6", try descriptors.datagram(try SocketAddress(parsing: "[::1]:0"), name: "udp6"))
+        report("unix-path", try descriptors.listener(try SocketAddress(parsing: "unix:\(directory)/stream.sock"), name: "unix-path"))
+        report("unix-abstract", try descriptors.listener(try SocketAddress(parsing: "@handoff-fixture-\(port)"), name: "unix-abstract"))
+        report("unix-datagram", try descriptors.datagram(try SocketAddress(parsing: "unix:\(directory)/datagram.sock"), name: "unix-datagram"))
+        report("file", try descriptors.file("\(directory)/file.txt", name: "file"))
+        if let connection = try descriptors.inherited("connection", kind: .connection) {
+            report("connection", connection)
+        } else {
+            // The first generation connects to its own main listener and registers the socket.
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            try descriptors.register(fd, name: "connection", kind: .connection)
+            report("connection", fd)
+        }
+        return lines
+    }
+}

@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Handoff takes no third-party packages: only the toolchain and the small C target below.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Handoff",
+    products: [
+        .library(name: "Handoff", targets: ["Handoff"]),
+        .executable(name: "handoff-demo", targets: ["HandoffDemo"]),
+    ],
+    targets: [
+        // C for what Swift cannot import: CMSG_* macros, SCM_CREDENTIALS, posix_spawn
+        // attributes, hardware CRC32C.
+        .target(name: "CHandoff"),
+        .target(
+            name: "Handoff",
+            dependencies: ["CHandoff"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HandoffDemo",
+            dependencies: ["Handoff"],
+            swiftSettings: swiftSettings
+        ),
+        // A program the tests spawn as parent and child of real upgrades; its behaviour is
+        // scripted through its environment and a plan file (see Fixtures/HandoffFixture).
+        .executableTarget(
+            name: "handoff-fixture",
+            dependencies: ["Handoff"],
+            path: "Fixtures/HandoffFixture",
+            swiftSettings: swiftSettings
+        ),
+        // Drives the upgrade benchmarks (Scripts/bench): sends SIGHUP, times READY and exit.
+        .executableTarget(
+            name: "handoff-bench",
+            dependencies: ["Handoff"],
+            path: "Scripts/bench/HandoffBench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HandoffTests",
+            dependencies: ["Handoff", "CHandoff"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

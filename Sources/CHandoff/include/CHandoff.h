@@ -1,0 +1,55 @@
+// C shims for what Swift cannot reach directly: the CMSG_* macros (SCM_RIGHTS and
+// SCM_CREDENTIALS), posix_spawn attributes and file actions, and the SSE4.2 CRC32C instruction.
+// Each function reports failure the way the system call it wraps does: -1 (or an errno value
+// where the function says so) with errno set.
+#ifndef CHANDOFF_H
+#define CHANDOFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// The most descriptors one message carries (the kernel's SCM_MAX_FD is 253).
+#define CHANDOFF_MAX_FDS_PER_MESSAGE 252
+
+/// sendmsg(2) of `len` bytes with `nfds` descriptors attached as SCM_RIGHTS, with MSG_NOSIGNAL.
+/// Returns the bytes sent or -1 with errno set.
+ssize_t chandoff_send_with_fds(int socket, const void *buffer, size_t length,
+                               const int *fds, int nfds);
+
+/// What one recvmsg(2) brought besides bytes.
+typedef struct {
+    int fd_count;        // descriptors stored into the caller's array
+    int truncated;       // MSG_CTRUNC: the kernel dropped ancillary data that did not fit
+    int has_credentials; // an SCM_CREDENTIALS message was present
+    pid_t pid;           // the sender, as the kernel vouches for it
+    uid_t uid;
+    gid_t gid;
+} chandoff_received;
+
+/// recvmsg(2) with MSG_CMSG_CLOEXEC into `buffer`, collecting up to `max_fds` SCM_RIGHTS
+/// descriptors and the sender's SCM_CREDENTIALS. Returns the bytes read (0 at end of stream)
+/// or -1 with errno set. Descriptors that arrived are stored even when `truncated` is set; the
+/// caller owns them.
+ssize_t chandoff_receive(int socket, void *buffer, size_t length, int *fds, int max_fds,
+                         chandoff_received *out);
+
+/// setsockopt(SO_PASSCRED, 1): the kernel attaches the sender's credentials to what we read.
+int chandoff_enable_credentials(int socket);
+
+/// getsockopt(SO_PEERCRED). Returns 0 or -1 with errno set.
+int chandoff_peer_credentials(int socket, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/// posix_spawn(3) of `path` with `control_fd` as the child's descriptor 3 and no other
+/// descriptor above 2 inherited (close-on-exec or not), the signal mask emptied and every
+/// signal's disposition reset to its default. Returns 0 or an errno value.
+int chandoff_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                   int control_fd);
+
+/// eventfd(2) with EFD_CLOEXEC | EFD_NONBLOCK: a counter to wake a poll(2) from another thread.
+int chandoff_eventfd(void);
+
+/// CRC32C (Castagnoli), continuing from `crc` (start with 0). Uses SSE4.2 where the CPU has it.
+uint32_t chandoff_crc32c(uint32_t crc, const void *data, size_t length);
+
+#endif

@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one error type the package throws: a ``Code`` that says what kind of failure it was and a
+/// reason a person can act on.
+///
+/// Codes are a struct rather than an enum so that new ones can be added without breaking
+/// `switch` statements in client code; compare with `==` or pattern-match with `~=`:
+///
+/// ```swift
+/// do { let pid = try await upgrader.upgrade() }
+/// catch let error as HandoffError where error.code == .upgradeInProgress { … }
+/// ```
+public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// A short stable name, such as `"checksumMismatch"`.
+        public let name: String
+        init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        // System
+        /// A system call failed; ``HandoffError/systemErrno`` holds `errno`.
+        public static let systemCall = Code("systemCall")
+        /// A configuration value or argument is invalid.
+        public static let invalidArgument = Code("invalidArgument")
+
+        // Wire
+        /// A frame did not start with the `HOFF` magic.
+        public static let badMagic = Code("badMagic")
+        /// A frame or envelope carries a format version this build cannot speak.
+        public static let unsupportedVersion = Code("unsupportedVersion")
+        /// A frame's type byte is not one this build knows.
+        public static let unknownFrameType = Code("unknownFrameType")
+        /// A frame's declared length exceeds the configured cap.
+        public static let frameTooLarge = Code("frameTooLarge")
+        /// A frame's CRC32C does not match its contents.
+        public static let checksumMismatch = Code("checksumMismatch")
+        /// The stream ended in the middle of a frame.
+        public static let truncatedFrame = Code("truncatedFrame")
+        /// A frame's payload does not parse as its type says it should.
+        public static let malformedPayload = Code("malformedPayload")
+        /// A well-formed frame arrived where the protocol does not allow it.
+        public static let unexpectedFrame = Code("unexpectedFrame")
+        /// Descriptors arrived that no frame accounts for, or fewer than a frame announced, or
+        /// the kernel truncated them (`MSG_CTRUNC`).
+        public static let descriptorCountMismatch = Code("descriptorCountMismatch")
+        /// A message on the control channel came from a process other than the expected peer.
+        public static let peerMismatch = Code("peerMismatch")
+
+        // Descriptors
+        /// Two descriptors were registered under one name.
+        public static let duplicateName = Code("duplicateName")
+        /// An inherited descriptor is not what its name promises (wrong type, family, address,
+        /// or not listening).
+        public static let descriptorMismatch = Code("descriptorMismatch")
+        /// No descriptor is registered under the name.
+        public static let unknownDescriptor = Code("unknownDescriptor")
+        /// An address string does not parse.
+        public static let invalidAddress = Code("invalidAddress")
+
+        // Upgrade
+        /// An upgrade was requested while another is in flight.
+        public static let upgradeInProgress = Code("upgradeInProgress")
+        /// The process cannot upgrade yet: it is not ready, or its own predecessor has not exited.
+        public static let notReady = Code("notReady")
+        /// The process has already been replaced by a successor.
+        public static let alreadyReplaced = Code("alreadyReplaced")
+        /// The new process could not be started.
+        public static let spawnFailed = Code("spawnFailed")
+        /// The new process exited (or closed the control channel) before it took over.
+        public static let childExited = Code("childExited")
+        /// The new process refused the handover (`NACK`).
+        public static let childRefused = Code("childRefused")
+        /// The upgrade did not finish within its deadline; the new process was killed.
+        public static let deadlineExceeded = Code("deadlineExceeded")
+        /// The peer speaks a protocol version this build does not.
+        public static let protocolMismatch = Code("protocolMismatch")
+        /// The old process went away before it finished handing over.
+        public static let predecessorLost = Code("predecessorLost")
+        /// The application's participant failed to drain.
+        public static let drainFailed = Code("drainFailed")
+    }
+
+    /// What kind of failure this is.
+    public let code: Code
+    /// What went wrong, in words a person can act on.
+    public let reason: String
+    /// The `errno` of the failed system call, for ``Code/systemCall`` and some others.
+    public let systemErrno: Int32?
+
+    /// Creates an error.
+    public init(_ code: Code, _ reason: String, errno: Int32? = nil) {
+        self.code = code
+        self.reason = reason
+        self.systemErrno = errno
+    }
+
+    public var description: String { "\(code): \(reason)" }
+
+    /// A failed system call, named, with `strerror` of its errno.
+    static func system(_ call: String, errno: Int32) -> HandoffError {
+        HandoffError(.systemCall, "\(call): \(String(cString: strerror(errno))) (errno \(errno))", errno: errno)
+    }
+
+    /// The same code with more context in front of the reason.
+    func context(_ prefix: String) -> HandoffError {
+        HandoffError(code, "\(prefix): \(reason)", errno: systemErrno)
+    }
+}

@@ -1,0 +1,235 @@
+import CHandoff
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One end of the control channel: frames over a Unix stream socket, descriptors riding along
+/// as `SCM_RIGHTS`, every message's sender checked against `SCM_CREDENTIALS`.
+///
+/// The socket is non-blocking; waiting happens in `poll(2)` on two dispatch queues (one per
+/// direction), never on the cooperative pool. Cancelling a waiting task interrupts the poll
+/// through an `eventfd`; a cancelled or closed channel stays unusable.
+///
+/// `SO_PEERCRED` on a socket pair names the process that created the pair, not the one at the
+/// other end, so the peer is checked per message with `SO_PASSCRED` instead: the kernel stamps
+/// every message with its real sender.
+final class ControlChannel: @unchecked Sendable {
+    /// A frame and the descriptors that arrived with it (for `FDS` frames, in record order).
+    struct Received {
+        var frame: Frame
+        var descriptors: [CInt]
+    }
+
+    let fd: CInt
+    private let wake: CInt
+    /// The process every message must come from; `nil` to accept any sender.
+    let expectedPeer: pid_t?
+    /// Whether the peer may send descriptors; if not, any that arrive are closed and refused.
+    let acceptsDescriptors: Bool
+    let peerName: String
+
+    // Confined to `readQueue`.
+    private var decoder: FrameDecoder
+    private var pendingDescriptors: [CInt] = []
+    private var endOfStream = false
+    private var readBuffer: [UInt8]
+
+    private let readQueue = DispatchQueue(label: "handoff.control.read")
+    private let writeQueue = DispatchQueue(label: "handoff.control.write")
+
+    /// Wraps a connected Unix stream socket; the channel owns and closes it.
+    init(fd: CInt, peerName: String, expectedPeer: pid_t?, acceptsDescriptors: Bool, maxPayloadLength: Int) throws(HandoffError) {
+        try Syscall.setNonBlocking(fd)
+        try Syscall.setCloseOnExec(fd)
+        if expectedPeer != nil {
+            try Syscall.check("setsockopt(SO_PASSCRED)") { chandoff_enable_credentials(fd) }
+        }
+        self.wake = try Syscall.check("eventfd") { chandoff_eventfd() }
+        self.fd = fd
+        self.peerName = peerName
+        self.expectedPeer = expectedPeer
+        self.acceptsDescriptors = acceptsDescriptors
+        self.decoder = FrameDecoder(maxPayloadLength: maxPayloadLength)
+        self.readBuffer = [UInt8](repeating: 0, count: 256 << 10)
+    }
+
+    deinit {
+        Syscall.close(fd)
+        Syscall.close(wake)
+        for descriptor in pendingDescriptors { Syscall.close(descriptor) }
+    }
+
+    /// Stops every wait on the channel, now and later, and shuts the socket down so the peer
+    /// sees end of stream.
+    func shutdown() {
+        interrupt()
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    private func interrupt() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wake, &one, 8)
+    }
+
+    /// The next frame, or `nil` at a clean end of stream.
+    /// - Throws: a frame error, ``HandoffError/Code/truncatedFrame`` at a cut-off end,
+    ///   ``HandoffError/Code/deadlineExceeded``, ``HandoffError/Code/peerMismatch``,
+    ///   ``HandoffError/Code/descriptorCountMismatch``, or `CancellationError`.
+    func receive(until deadline: ContinuousClock.Instant?) async throws -> Received? {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                readQueue.async {
+                    continuation.resume(with: Result { try self.readFrame(until: deadline) })
+                }
+            }
+        } onCancel: {
+            interrupt()
+        }
+    }
+
+    /// Sends a frame, with `descriptors` attached to its first byte.
+    func send(_ frame: Frame, descriptors: [CInt] = [], until deadline: ContinuousClock.Instant?) async throws {
+        let bytes = frame.encoded()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                writeQueue.async {
+                    continuation.resume(with: Result { try self.write(bytes, descriptors: descriptors, until: deadline) })
+                }
+            }
+        } onCancel: {
+            interrupt()
+        }
+    }
+
+    /// Descriptors received that no frame has claimed; closed by the caller's error path.
+    func takeUnclaimedDescriptors() async -> [CInt] {
+        await withCheckedContinuation { continuation in
+            readQueue.async {
+                let left = self.pendingDescriptors
+                self.pendingDescriptors = []
+                continuation.resume(returning: left)
+            }
+        }
+    }
+
+    // MARK: Blocking work, on the queues
+
+    private func readFrame(until deadline: ContinuousClock.Instant?) throws -> Received? {
+        while true {
+            if let frame = try decoder.next() {
+                return Received(frame: frame, descriptors: try claimDescriptors(for: frame))
+            }
+            if endOfStream {
+                try decoder.finish()
+                if !pendingDescriptors.isEmpty {
+                    throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(pendingDescriptors.count) descriptors no frame accounts for")
+                }
+                return nil
+            }
+            try wait(for: Int16(POLLIN), until: deadline)
+            try receiveOnce()
+        }
+    }
+
+    private func receiveOnce() throws {
+        var descriptors = [CInt](repeating: -1, count: Int(CHANDOFF_MAX_FDS_PER_MESSAGE))
+        var info = chandoff_received()
+        let count = readBuffer.withUnsafeMutableBytes { buffer in
+            chandoff_receive(fd, buffer.baseAddress, buffer.count, &descriptors, CHANDOFF_MAX_FDS_PER_MESSAGE, &info)
+        }
+        if count < 0 {
+            let error = errno
+            if error == EAGAIN || error == EINTR { return }
+            if error == ECONNRESET { endOfStream = true; return }
+            throw HandoffError.system("recvmsg(\(peerName))", errno: error)
+        }
+        let arrived = Array(descriptors.prefix(Int(info.fd_count)))
+        if info.truncated != 0 {
+            arrived.forEach(Syscall.close)
+            throw HandoffError(.descriptorCountMismatch, "the kernel truncated descriptors from \(peerName) (MSG_CTRUNC)")
+        }
+        if !arrived.isEmpty {
+            guard acceptsDescriptors else {
+                arrived.forEach(Syscall.close)
+                throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(arrived.count) descriptors; none were expected")
+            }
+            pendingDescriptors += arrived
+            // One FDS frame's worth may arrive ahead of the frame that claims it; more is abuse.
+            if pendingDescriptors.count > 2 * Int(CHANDOFF_MAX_FDS_PER_MESSAGE) {
+                throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(pendingDescriptors.count) descriptors ahead of their frames")
+            }
+        }
+        if count == 0 {
+            endOfStream = true
+            return
+        }
+        if let expectedPeer {
+            guard info.has_credentials != 0 else {
+                throw HandoffError(.peerMismatch, "a message on the control channel carried no credentials")
+            }
+            guard info.pid == expectedPeer else {
+                throw HandoffError(.peerMismatch, "a message on the control channel came from pid \(info.pid), not \(peerName) (pid \(expectedPeer))")
+            }
+        }
+        readBuffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    private func claimDescriptors(for frame: Frame) throws -> [CInt] {
+        guard frame.type == .fds else { return [] }
+        guard frame.payload.count >= 2 else { return [] }  // the payload decoder reports it
+        let wanted = Int(frame.payload[0]) << 8 | Int(frame.payload[1])
+        guard wanted <= pendingDescriptors.count else {
+            throw HandoffError(.descriptorCountMismatch, "an FDS frame from \(peerName) announces \(wanted) descriptors; \(pendingDescriptors.count) arrived")
+        }
+        let claimed = Array(pendingDescriptors.prefix(wanted))
+        pendingDescriptors.removeFirst(wanted)
+        return claimed
+    }
+
+    private func write(_ bytes: [UInt8], descriptors: [CInt], until deadline: ContinuousClock.Instant?) throws {
+        var offset = 0
+        var attached = descriptors
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { buffer -> Int in
+                let base = buffer.baseAddress! + offset
+                let length = buffer.count - offset
+                if attached.isEmpty { return Glibc.send(fd, base, length, Int32(MSG_NOSIGNAL)) }
+                return chandoff_send_with_fds(fd, base, length, attached, Int32(attached.count))
+            }
+            if sent < 0 {
+                let error = errno
+                if error == EINTR { continue }
+                if error == EAGAIN {
+                    try wait(for: Int16(POLLOUT), until: deadline)
+                    continue
+                }
+                throw HandoffError.system("sendmsg(\(peerName))", errno: error)
+            }
+            attached = []
+            offset += sent
+        }
+    }
+
+    private func wait(for events: Int16, until deadline: ContinuousClock.Instant?) throws {
+        while true {
+            var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            var timeout: Int32 = -1
+            if let deadline {
+                let left = deadline - .now
+                if left <= .zero {
+                    throw HandoffError(.deadlineExceeded, "\(peerName) did not answer before the deadline")
+                }
+                let (seconds, attoseconds) = left.components
+                timeout = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+            }
+            let ready = poll(&fds, 2, timeout)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw HandoffError.system("poll(\(peerName))", errno: errno)
+            }
+            if fds[1].revents != 0 { throw CancellationError() }
+            if fds[0].revents != 0 { return }
+        }
+    }
+}

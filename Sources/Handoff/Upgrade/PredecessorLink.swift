@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The successor's side of the control channel: introduce itself, take the descriptors, say
+/// `READY`, take the handover, acknowledge it, and watch the predecessor exit.
+final class PredecessorLink: Sendable {
+    let channel: ControlChannel
+    let predecessorPID: pid_t
+    let configuration: UpgraderConfiguration
+
+    private init(channel: ControlChannel, predecessorPID: pid_t, configuration: UpgraderConfiguration) {
+        self.channel = channel
+        self.predecessorPID = predecessorPID
+        self.configuration = configuration
+    }
+
+    /// Opens the channel on `fd`, sends `HELLO` and receives the inherited descriptors, each
+    /// validated against its record. On any failure every received descriptor is closed.
+    static func connect(fd: CInt, configuration: UpgraderConfiguration) async throws -> (PredecessorLink, [Descriptors.Entry]) {
+        do {
+            try Sockets.validate(fd, as: .connection, name: "HANDOFF_CONTROL_FD")
+            guard try SocketAddress.family(of: fd) == AF_UNIX else {
+                throw HandoffError(.descriptorMismatch, "HANDOFF_CONTROL_FD=\(fd) is not a Unix socket")
+            }
+        } catch {
+            Syscall.close(fd)
+            throw error
+        }
+        let parent = getppid()
+        let channel = try ControlChannel(
+            fd: fd, peerName: "predecessor", expectedPeer: parent, acceptsDescriptors: true,
+            maxPayloadLength: configuration.maxFramePayload)
+        let link = PredecessorLink(channel: channel, predecessorPID: parent, configuration: configuration)
+        let deadline = ContinuousClock.now + configuration.inheritTimeout
+        var entries: [Descriptors.Entry] = []
+        do {
+            let hello = HelloMessage(pid: getpid(), buildID: configuration.buildID)
+            try await channel.send(Frame(.hello, payload: hello.encoded()), until: deadline)
+            while true {
+                guard let received = try await channel.receive(until: deadline) else {
+                    throw HandoffError(.predecessorLost, "predecessor closed the channel before FDS_END")
+                }
+                switch received.frame.type {
+                case .fds:
+                    entries += try link.validate(received, allowed: [.listener, .datagram, .connection, .file])
+                case .fdsEnd:
+                    let leftover = await channel.takeUnclaimedDescriptors()
+                    if !leftover.isEmpty {
+                        leftover.forEach(Syscall.close)
+                        throw HandoffError(.descriptorCountMismatch, "\(leftover.count) descriptors arrived that no FDS frame announced")
+                    }
+                    return (link, entries)
+                case .abort:
+                    throw HandoffError(.predecessorLost, "predecessor aborted: \(try ReasonMessage.decode(received.frame.payload, what: "ABORT"))")
+                default:
+                    throw HandoffError(.unexpectedFrame, "\(received.frame.type) from the predecessor before FDS_END")
+                }
+            }
+        } catch {
+            entries.forEach { Syscall.close($0.fd) }
+            channel.shutdown()
+            throw error
+        }
+    }
+
+    /// Tells the predecessor this process serves on the inherited listeners.
+    func sendReady() async throws {
+        try await channel.send(Frame(.ready), until: .now + configuration.upgradeTimeout)
+    }
+
+    /// What the predecessor hands over after it drained: connections, until `STATE_END`.
+    ///
+    /// Throws if the predecessor goes away first; `received` then holds the connections that
+    /// arrived whole, which the caller adopts rather than reset.
+    func receiveHandover(received: inout [HandoffConnection]) async throws {
+        while true {
+            guard let frame = try await channel.receive(until: nil) else {
+                throw HandoffError(.predecessorLost, "predecessor exited before it finished handing over")
+            }
+            switch frame.frame.type {
+            case .fds:
+                let entries = try validate(frame, allowed: [.connection])
+                received += entries.map { HandoffConnection(descriptor: $0.fd, unreadBytes: $0.record.extra) }
+            case .stateEnd:
+                return
+            case .abort:
+                throw HandoffError(.predecessorLost, "predecessor aborted: \(try ReasonMessage.decode(frame.frame.payload, what: "ABORT"))")
+            default:
+                throw HandoffError(.unexpectedFrame, "\(frame.frame.type) from the predecessor during the handover")
+            }
+        }
+    }
+
+    /// Acknowledges the handover: from here this process is the one serving.
+    func acknowledge() async throws {
+        try await channel.send(Frame(.ack), until: .now + configuration.upgradeTimeout)
+    }
+
+    /// Refuses the handover with a reason; the predecessor rolls back.
+    func refuse(_ reason: String) async {
+        try? await channel.send(Frame(.nack, payload: ReasonMessage.encode(reason)), until: .now + .seconds(5))
+    }
+
+    /// Returns when the predecessor has closed its end (it exited).
+    func waitForExit() async {
+        while (try? await channel.receive(until: nil)) != nil {}
+        channel.shutdown()
+    }
+
+    private func validate(_ received: ControlChannel.Received, allowed: Set<DescriptorKind>) throws -> [Descriptors.Entry] {
+        do {
+            let records = try DescriptorRecord.decode(received.frame.payload, maxExtra: configuration.maxFramePayload)
+            guard records.count == received.descriptors.count else {
+                throw HandoffError(.descriptorCountMismatch, "an FDS frame names \(records.count) descriptors; \(received.descriptors.count) arrived")
+            }
+            return try zip(records, received.descriptors).map { record, fd in
+                guard allowed.contains(record.kind) else {
+                    throw HandoffError(.unexpectedFrame, "a \(record.kind) descriptor \"\(record.name)\" arrived where only \(allowed.map(\.description).sorted()) may")
+                }
+                let bound = try Sockets.validate(fd, as: record.kind, name: record.name)
+                return Descriptors.Entry(record: record, fd: fd, path: Descriptors.path(of: bound, kind: record.kind))
+            }
+        } catch {
+            received.descriptors.forEach(Syscall.close)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One upgrade attempt, as the old process runs it: spawn, `HELLO`, descriptors, `READY`,
+/// drain, handover, `ACK`. Any failure kills the new process and hands the drained connections
+/// back to the participant, so the old process serves on.
+struct SuccessorSession {
+    let configuration: UpgraderConfiguration
+    let executablePath: String
+    let arguments: [String]
+    let generation: Int
+    let descriptors: Descriptors
+    let participant: (any UpgradeParticipant)?
+    let emit: @Sendable (UpgradeEvent) -> Void
+
+    /// Runs the attempt; returns the new process's pid once it acknowledged the handover.
+    func perform() async throws -> pid_t {
+        let deadline = ContinuousClock.now + configuration.upgradeTimeout
+        var pair: [CInt] = [-1, -1]
+        try Syscall.check("socketpair") { socketpair(AF_UNIX, streamSocket | closeOnExecSocket, 0, &pair) }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.spawn(
+                path: executablePath, arguments: arguments,
+                environment: childEnvironment(), controlFD: pair[1])
+        } catch {
+            Syscall.close(pair[0])
+            Syscall.close(pair[1])
+            throw error
+        }
+        Syscall.close(pair[1])
+        emit(.spawned(pid: child.pid))
+
+        let channel: ControlChannel
+        do {
+            channel = try ControlChannel(
+                fd: pair[0], peerName: "new process", expectedPeer: child.pid, acceptsDescriptors: false,
+                maxPayloadLength: configuration.maxFramePayload)
+        } catch {
+            Syscall.close(pair[0])
+            _ = await child.killAndReap()
+            throw error
+        }
+        var drained: [HandoffConnection]? = nil
+        do {
+            try await introduce(channel, child: child, deadline: deadline)
+            try await expect(.ready, from: channel, child: child, deadline: deadline, stage: "READY")
+            emit(.successorReady(pid: child.pid))
+
+            emit(.draining)
+            do {
+                drained = try await participant?.drain() ?? []
+            } catch {
+                drained = []
+                throw HandoffError(.drainFailed, "the participant failed to drain: \(error)")
+            }
+            try await hand(over: drained!, channel: channel, deadline: deadline)
+            try await expect(.ack, from: channel, child: child, deadline: deadline, stage: "ACK")
+            return child.pid
+        } catch {
+            channel.shutdown()
+            let status = await child.killAndReap()
+            if let drained { await participant?.resume(drained) }
+            throw explain(error, child: child, status: status)
+        }
+    }
+
+    private func introduce(_ channel: ControlChannel, child: ChildProcess, deadline: ContinuousClock.Instant) async throws {
+        guard let first = try await channel.receive(until: deadline) else {
+            throw HandoffError(.childExited, "new process closed the control channel before HELLO")
+        }
+        guard first.frame.type == .hello else {
+            throw HandoffError(.unexpectedFrame, "new process sent \(first.frame.type) before HELLO")
+        }
+        let hello = try HelloMessage(decoding: first.frame.payload)
+        guard hello.pid == child.pid else {
+            throw HandoffError(.peerMismatch, "HELLO names pid \(hello.pid); the spawned process is \(child.pid)")
+        }
+        let snapshot = descriptors.handoverSnapshot()
+        try await send(snapshot.map { ($0.record, $0.fd) }, channel: channel, deadline: deadline)
+        try await channel.send(Frame(.fdsEnd), until: deadline)
+    }
+
+    private func hand(over connections: [HandoffConnection], channel: ControlChannel, deadline: ContinuousClock.Instant) async throws {
+        let records = connections.enumerated().map { index, connection in
+            (DescriptorRecord(name: "connection-\(index)", kind: .connection, address: "", extra: connection.unreadBytes), connection.descriptor)
+        }
+        try await send(records, channel: channel, deadline: deadline)
+        try await channel.send(Frame(.stateEnd), until: deadline)
+    }
+
+    private func send(_ items: [(DescriptorRecord, CInt)], channel: ControlChannel, deadline: ContinuousClock.Instant) async throws {
+        var start = 0
+        while start < items.count {
+            let batch = items[start..<min(start + DescriptorRecord.maxPerFrame, items.count)]
+            let payload = DescriptorRecord.encode(batch.map(\.0))
+            try await channel.send(Frame(.fds, payload: payload), descriptors: batch.map(\.1), until: deadline)
+            start += batch.count
+        }
+    }
+
+    private func expect(_ type: FrameType, from channel: ControlChannel, child: ChildProcess, deadline: ContinuousClock.Instant, stage: String) async throws {
+        guard let received = try await channel.receive(until: deadline) else {
+            throw HandoffError(.childExited, "new process closed the control channel before \(stage)")
+        }
+        switch received.frame.type {
+        case type:
+            return
+        case .nack:
+            let reason = try ReasonMessage.decode(received.frame.payload, what: "NACK")
+            throw HandoffError(.childRefused, "new process refused the handover: \(reason)")
+        case .abort:
+            let reason = try ReasonMessage.decode(received.frame.payload, what: "ABORT")
+            throw HandoffError(.childExited, "new process gave up: \(reason)")
+        default:
+            throw HandoffError(.unexpectedFrame, "new process sent \(received.frame.type) where \(stage) was expected")
+        }
+    }
+
+    /// Adds the new process's fate to the error, so the reason says what happened to it.
+    private func explain(_ error: any Error, child: ChildProcess, status: ExitStatus) -> HandoffError {
+        let base: HandoffError
+        if let error = error as? HandoffError {
+            base = error
+        } else if error is CancellationError {
+            base = HandoffError(.childExited, "the upgrade was cancelled")
+        } else {
+            base = HandoffError(.childExited, "\(error)")
+        }
+        let fate = base.code == .deadlineExceeded
+            ? "killed after the \(configuration.upgradeTimeout) upgrade deadline"
+            : "new process pid \(child.pid) \(status)"
+        return HandoffError(base.code, "\(base.reason) (\(fate))", errno: base.systemErrno)
+    }
+
+    private func childEnvironment() -> [String] {
+        let dropped = ["HANDOFF_CONTROL_FD=", "HANDOFF_GENERATION=", "LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES="]
+        var environment: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if !dropped.contains(where: text.hasPrefix) { environment.append(text) }
+            pointer += 1
+        }
+        environment.append("HANDOFF_CONTROL_FD=3")
+        environment.append("HANDOFF_GENERATION=\(generation + 1)")
+        return environment
+    }
+}

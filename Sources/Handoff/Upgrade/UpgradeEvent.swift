@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Something that happened in an upgrade, as seen by this process.
+///
+/// Read them from ``Upgrader/events()``.
+public enum UpgradeEvent: Sendable, CustomStringConvertible {
+    /// An upgrade began (SIGHUP or ``Upgrader/upgrade()``).
+    case started
+    /// The new process was spawned.
+    case spawned(pid: pid_t)
+    /// The new process reported `READY`: it accepts on the same listeners.
+    case successorReady(pid: pid_t)
+    /// This process is draining: it stopped accepting and finishes in-flight work.
+    case draining
+    /// The new process acknowledged the handover: this process has been replaced and exits.
+    case replaced(by: pid_t)
+    /// The upgrade failed and this process serves on.
+    case failed(HandoffError)
+    /// An upgrade request was refused (one was in flight, or this process is not ready).
+    case refused(HandoffError)
+    /// This process took over from its predecessor.
+    case tookOver(generation: Int, predecessor: pid_t)
+    /// The predecessor went away before it finished handing over; nothing partial was applied.
+    case predecessorLost(HandoffError)
+    /// The predecessor exited: this process is the only one serving and may itself upgrade.
+    case predecessorExited
+
+    public var description: String {
+        switch self {
+        case .started: "upgrade-started"
+        case .spawned(let pid): "spawned pid=\(pid)"
+        case .successorReady(let pid): "successor-ready pid=\(pid)"
+        case .draining: "draining"
+        case .replaced(let pid): "replaced by=\(pid)"
+        case .failed(let error): "upgrade-failed reason=\"\(error)\""
+        case .refused(let error): "upgrade-refused reason=\"\(error)\""
+        case .tookOver(let generation, let predecessor): "took-over generation=\(generation) predecessor=\(predecessor)"
+        case .predecessorLost(let error): "predecessor-lost reason=\"\(error)\""
+        case .predecessorExited: "predecessor-exited"
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Replaces the running binary with a new one without closing a listening socket or dropping a
+/// connection.
+///
+/// Create the upgrader first thing in `main`, take your listeners from ``descriptors``, declare
+/// ``ready()``, and ``run(participant:)`` until the process has been replaced:
+///
+/// ```swift
+/// let upgrader = try await Upgrader(configuration: .init(pidFile: "/run/app.pid"))
+/// let listener = try upgrader.descriptors.listener(try SocketAddress(parsing: "0.0.0.0:8080"))
+/// let server = try MyServer(listener: listener)          // an UpgradeParticipant
+/// try await upgrader.ready()
+/// try await upgrader.run(participant: server)            // SIGHUP upgrades; returns once replaced
+/// ```
+///
+/// On SIGHUP (or ``upgrade()``) the upgrader spawns the binary at the path this process was
+/// started from and passes it every named descriptor over a private socket pair. Once the new
+/// process is ready and accepting on the same sockets, this one drains through the participant,
+/// hands over its idle connections, and waits for the new process's acknowledgement. If the new
+/// process fails at any step, it is killed and this process serves on.
+public final class Upgrader: Sendable {
+    /// The configuration in force.
+    public let configuration: UpgraderConfiguration
+    /// The named descriptors this process holds and will pass on.
+    public let descriptors: Descriptors
+    /// 1 for a process started fresh; one more than its predecessor's for a successor.
+    public let generation: Int
+    /// The process this one took over from, if it was started by an upgrade.
+    public var predecessorPID: pid_t? { link?.predecessorPID }
+
+    let executablePath: String
+    let arguments: [String]
+    private let link: PredecessorLink?
+    private let machine: Mutex<UpgradeStateMachine>
+    private let broadcast = EventBroadcast<UpgradeEvent>()
+    private let participant = Mutex<(any UpgradeParticipant)?>(nil)
+    private let replacement = AsyncLatch<pid_t>()
+
+    /// Creates the upgrader: inherits the predecessor's descriptors if this process was started
+    /// by an upgrade (`HANDOFF_CONTROL_FD` is set), or starts generation 1.
+    ///
+    /// SIGHUP is set to be ignored right away (when ``UpgraderConfiguration/upgradesOnSIGHUP``),
+    /// so an early one cannot kill the process; ``run(participant:)`` handles it from then on.
+    /// - Throws: ``HandoffError`` if the predecessor's descriptors cannot be taken: the process
+    ///   should then exit, and its predecessor serves on.
+    public init(configuration: UpgraderConfiguration = .init()) async throws {
+        if configuration.upgradesOnSIGHUP { signal(SIGHUP, SIG_IGN) }
+        self.configuration = configuration
+        self.descriptors = Descriptors()
+        let argv = CommandLine.arguments
+        self.arguments = configuration.arguments ?? argv
+        guard let path = configuration.executablePath ?? ExecutablePath.resolve(argument0: argv.first ?? "") else {
+            throw HandoffError(.invalidArgument, "cannot resolve this program's path from argv[0]; set UpgraderConfiguration.executablePath")
+        }
+        self.executablePath = path
+
+        let environment = Upgrader.takeEnvironment()
+        if let controlFD = environment.controlFD {
+            self.generation = environment.generation ?? 2
+            let (link, entries) = try await PredecessorLink.connect(fd: controlFD, configuration: configuration)
+            self.link = link
+            descriptors.addInherited(entries)
+        } else {
+            self.generation = 1
+            self.link = nil
+        }
+        self.machine = Mutex(UpgradeStateMachine(hasPredecessor: link != nil))
+    }
+
+    /// Events of every upgrade from now on, for this subscriber.
+    public func events() -> AsyncStream<UpgradeEvent> { broadcast.subscribe() }
+
+    /// Declares that this process serves on its descriptors.
+    ///
+    /// Inherited descriptors nobody claimed are closed. A successor tells its predecessor
+    /// `READY` (the predecessor then drains); a first generation writes the PID file.
+    /// - Throws: ``HandoffError`` if the predecessor cannot be told, or the PID file written.
+    public func ready() async throws {
+        let action = machine.withLock { $0.ready(hasPredecessor: link != nil) }
+        switch action {
+        case .refuse(let error):
+            throw error
+        case .sendReady:
+            descriptors.closeUnclaimed()
+            try await link!.sendReady()
+        case .writePIDFile:
+            descriptors.closeUnclaimed()
+            if let path = configuration.pidFile { try PIDFile.write(getpid(), to: path) }
+        }
+    }
+
+    /// Runs upgrades until this process has been replaced.
+    ///
+    /// In a successor, first takes the predecessor's handover and passes its connections to
+    /// `participant`'s ``UpgradeParticipant/adopt(_:)``. Then upgrades on every SIGHUP (a SIGHUP
+    /// during an upgrade is refused, never queued). Returns once a successor has taken over:
+    /// the process should then exit.
+    /// - Parameter participant: Drains, resumes and adopts connections for the application.
+    /// - Throws: `CancellationError` if the calling task is cancelled.
+    public func run(participant: any UpgradeParticipant) async throws {
+        self.participant.withLock { $0 = participant }
+        let signals = configuration.upgradesOnSIGHUP ? SignalStream([SIGHUP]) : nil
+        enum Outcome { case replaced, other }
+        try await withThrowingTaskGroup(of: Outcome.self) { group in
+            if let link {
+                group.addTask {
+                    await self.takeOver(from: link, participant: participant)
+                    return .other
+                }
+            }
+            if let signals {
+                group.addTask {
+                    await withDiscardingTaskGroup { attempts in
+                        for await _ in signals.signals {
+                            attempts.addTask { _ = try? await self.upgrade() }
+                        }
+                    }
+                    return .other
+                }
+            }
+            group.addTask {
+                _ = try await self.replacement.wait()
+                return .replaced
+            }
+            for try await outcome in group where outcome == .replaced {
+                group.cancelAll()
+                return
+            }
+        }
+    }
+
+    /// Upgrades now: spawns the new binary and hands everything over.
+    /// - Returns: The pid of the process that took over. This process should drain what is
+    ///   left and exit; ``run(participant:)`` returns.
+    /// - Throws: ``HandoffError``: ``HandoffError/Code/upgradeInProgress`` or
+    ///   ``HandoffError/Code/notReady`` if refused; otherwise why the new process failed
+    ///   (``HandoffError/Code/childExited``, ``HandoffError/Code/deadlineExceeded``,
+    ///   ``HandoffError/Code/childRefused``, a frame error…). This process serves on.
+    @discardableResult
+    public func upgrade() async throws -> pid_t {
+        if let refusal = machine.withLock({ $0.requestUpgrade() }) {
+            broadcast.emit(.refused(refusal))
+            throw refusal
+        }
+        broadcast.emit(.started)
+        let session = SuccessorSession(
+            configuration: configuration, executablePath: executablePath, arguments: arguments,
+            generation: generation, descriptors: descriptors,
+            participant: participant.withLock { $0 }, emit: { [broadcast] in broadcast.emit($0) })
+        do {
+            let pid = try await session.perform()
+            descriptors.markReplaced()
+            machine.withLock { $0.upgradeCommitted(to: pid) }
+            broadcast.emit(.replaced(by: pid))
+            replacement.fulfill(pid)
+            return pid
+        } catch {
+            let failure = error as? HandoffError ?? HandoffError(.childExited, "\(error)")
+            machine.withLock { $0.upgradeFailed() }
+            broadcast.emit(.failed(failure))
+            throw failure
+        }
+    }
+
+    private func takeOver(from link: PredecessorLink, participant: any UpgradeParticipant) async {
+        var connections: [HandoffConnection] = []
+        do {
+            try await link.receiveHandover(received: &connections)
+            try? await link.acknowledge()
+            machine.withLock { $0.handoverFinished() }
+            await participant.adopt(connections)
+            writePIDFile()
+            broadcast.emit(.tookOver(generation: generation, predecessor: link.predecessorPID))
+        } catch {
+            machine.withLock { $0.predecessorGone() }
+            await participant.adopt(connections)
+            writePIDFile()
+            broadcast.emit(.predecessorLost(error as? HandoffError ?? HandoffError(.predecessorLost, "\(error)")))
+            link.channel.shutdown()
+            return
+        }
+        await link.waitForExit()
+        machine.withLock { $0.predecessorGone() }
+        broadcast.emit(.predecessorExited)
+    }
+
+    private func writePIDFile() {
+        guard let path = configuration.pidFile else { return }
+        do {
+            try PIDFile.write(getpid(), to: path)
+        } catch {
+            broadcast.emit(.failed(error.context("writing the PID file")))
+        }
+    }
+
+    /// Reads and removes the handoff variables, so programs this process starts do not take
+    /// them for their own.
+    private static func takeEnvironment() -> (controlFD: CInt?, generation: Int?) {
+        let control = getenv("HANDOFF_CONTROL_FD").flatMap { CInt(String(cString: $0)) }
+        let generation = getenv("HANDOFF_GENERATION").flatMap { Int(String(cString: $0)) }
+        unsetenv("HANDOFF_CONTROL_FD")
+        unsetenv("HANDOFF_GENERATION")
+        return (control, generation)
+    }
+}

@@ -1,0 +1,37 @@
+/// How an ``Upgrader`` behaves. Every property has a default that suits a server under a
+/// process supervisor.
+public struct UpgraderConfiguration: Sendable {
+    /// The binary to start on upgrade. `nil`: resolved at start from `argv[0]` (made absolute,
+    /// symbolic links kept, so a deploy that replaces the file or flips a symlink is picked up).
+    public var executablePath: String?
+    /// The arguments of the new process, `argv[0]` included. `nil`: this process's own.
+    public var arguments: [String]?
+    /// How long an upgrade may take from spawn to the successor's `ACK`; past it the new process
+    /// is killed and this one serves on.
+    public var upgradeTimeout: Duration = .seconds(60)
+    /// How long a successor waits for its predecessor's descriptors at start.
+    public var inheritTimeout: Duration = .seconds(30)
+    /// Where the process that takes over writes its pid (atomically). `nil`: no PID file.
+    public var pidFile: String?
+    /// Identifies this build in `HELLO`, for logs.
+    public var buildID: String = ""
+    /// The largest control-channel frame payload accepted.
+    public var maxFramePayload: Int = Frame.defaultMaxPayloadLength
+    /// Whether ``Upgrader/run(participant:)`` upgrades on SIGHUP.
+    public var upgradesOnSIGHUP: Bool = true
+
+    /// Creates a configuration.
+    public init(
+        pidFile: String? = nil,
+        upgradeTimeout: Duration = .seconds(60),
+        executablePath: String? = nil,
+        arguments: [String]? = nil,
+        buildID: String = ""
+    ) {
+        self.pidFile = pidFile
+        self.upgradeTimeout = upgradeTimeout
+        self.executablePath = executablePath
+        self.arguments = arguments
+        self.buildID = buildID
+    }
+}

@@ -1,0 +1,74 @@
+/// Reads what ``ByteWriter`` wrote, checking every length against what remains.
+///
+/// Every failure is a ``HandoffError`` with code ``HandoffError/Code/malformedPayload`` that
+/// names what was being read, where, and how many bytes were missing; nothing is trusted.
+struct ByteReader {
+    private let bytes: ArraySlice<UInt8>
+    private(set) var offset: Int
+    /// Names what is being read, for error messages ("FDS entry 3").
+    var what: String
+
+    init(_ bytes: ArraySlice<UInt8>, what: String) {
+        self.bytes = bytes
+        self.offset = bytes.startIndex
+        self.what = what
+    }
+
+    init(_ bytes: [UInt8], what: String) { self.init(bytes[...], what: what) }
+
+    var remaining: Int { bytes.endIndex - offset }
+    var isAtEnd: Bool { remaining == 0 }
+
+    mutating func u8(_ field: String) throws(HandoffError) -> UInt8 {
+        try need(1, field)
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func u16(_ field: String) throws(HandoffError) -> UInt16 { try integer(field) }
+    mutating func u32(_ field: String) throws(HandoffError) -> UInt32 { try integer(field) }
+    mutating func u64(_ field: String) throws(HandoffError) -> UInt64 { try integer(field) }
+    mutating func i64(_ field: String) throws(HandoffError) -> Int64 { Int64(bitPattern: try integer(field)) }
+
+    mutating func string(_ field: String) throws(HandoffError) -> String {
+        let count = Int(try u16("\(field) length"))
+        try need(count, field)
+        defer { offset += count }
+        guard let value = String(validating: bytes[offset..<offset + count], as: UTF8.self) else {
+            throw fail("\(field) is not valid UTF-8")
+        }
+        return value
+    }
+
+    mutating func data(_ field: String, limit: Int = Int(UInt32.max)) throws(HandoffError) -> ArraySlice<UInt8> {
+        let count = Int(try u32("\(field) length"))
+        if count > limit { throw fail("\(field) is \(count) bytes, more than the limit of \(limit)") }
+        try need(count, field)
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
+    /// Fails unless every byte was read: trailing bytes mean the peer and we disagree on layout.
+    func expectEnd() throws(HandoffError) {
+        if remaining != 0 { throw fail("\(remaining) unexpected trailing bytes") }
+    }
+
+    func fail(_ message: String) -> HandoffError {
+        HandoffError(.malformedPayload, "\(what): \(message) at offset \(offset - bytes.startIndex)")
+    }
+
+    private func need(_ count: Int, _ field: String) throws(HandoffError) {
+        if count > remaining {
+            throw fail("\(field) needs \(count) bytes, \(remaining) remain")
+        }
+    }
+
+    private mutating func integer<T: FixedWidthInteger>(_ field: String) throws(HandoffError) -> T {
+        let size = MemoryLayout<T>.size
+        try need(size, field)
+        var value: T = 0
+        for byte in bytes[offset..<offset + size] { value = value << 8 | T(byte) }
+        offset += size
+        return value
+    }
+}

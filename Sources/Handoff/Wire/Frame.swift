@@ -1,0 +1,79 @@
+/// The kind of a control-channel frame.
+public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// Child → parent: `pid, build id`; the first frame.
+    case hello = 1
+    /// Parent → child: a batch of named descriptors; the descriptors ride along as `SCM_RIGHTS`.
+    case fds = 2
+    /// Parent → child: the last inherited descriptor has been sent.
+    case fdsEnd = 3
+    /// Child → parent: the child serves on the inherited listeners.
+    case ready = 4
+    /// Parent → child: a chunk of handoff state.
+    case state = 5
+    /// Parent → child: the handover (connections and state) is complete.
+    case stateEnd = 6
+    /// Child → parent: the handover was applied; the child takes over.
+    case ack = 7
+    /// Child → parent: the handover was refused, with a reason.
+    case nack = 8
+    /// Either way: the sender gives up on this upgrade, with a reason.
+    case abort = 9
+
+    public var description: String {
+        switch self {
+        case .hello: "HELLO"
+        case .fds: "FDS"
+        case .fdsEnd: "FDS_END"
+        case .ready: "READY"
+        case .state: "STATE"
+        case .stateEnd: "STATE_END"
+        case .ack: "ACK"
+        case .nack: "NACK"
+        case .abort: "ABORT"
+        }
+    }
+}
+
+/// One frame of the control channel.
+///
+/// On the wire: `"HOFF" | version u8 | type u8 | flags u16 | length u32 | payload | crc32c u32`,
+/// integers big-endian, the checksum over everything before it.
+public struct Frame: Sendable, Hashable {
+    /// The protocol version this build speaks.
+    public static let protocolVersion: UInt8 = 1
+    /// `"HOFF"`.
+    public static let magic: [UInt8] = Array("HOFF".utf8)
+    /// Bytes before the payload.
+    public static let headerLength = 12
+    /// Bytes after the payload.
+    public static let trailerLength = 4
+    /// The default cap on a payload: 64 MiB.
+    public static let defaultMaxPayloadLength = 64 << 20
+
+    /// What the frame is.
+    public var type: FrameType
+    /// Reserved for per-type flags; zero today.
+    public var flags: UInt16
+    /// The frame's contents.
+    public var payload: [UInt8]
+
+    /// Creates a frame.
+    public init(_ type: FrameType, flags: UInt16 = 0, payload: [UInt8] = []) {
+        self.type = type
+        self.flags = flags
+        self.payload = payload
+    }
+
+    /// The frame as bytes on the wire.
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: Frame.headerLength + payload.count + Frame.trailerLength)
+        writer.raw(Frame.magic)
+        writer.u8(Frame.protocolVersion)
+        writer.u8(type.rawValue)
+        writer.u16(flags)
+        writer.u32(UInt32(payload.count))
+        writer.raw(payload)
+        writer.u32(CRC32C.checksum(writer.bytes))
+        return writer.bytes
+    }
+}
