@@ -7,7 +7,7 @@ enum DescriptorKinds {
     static func obtainAll(_ descriptors: Descriptors, directory: String, port: Int) throws -> [String] {
         var lines: [String] = []
         func report(_ name: String, _ fd: Int32) {
-            lines.append("kind name=\(name) fd-ok=\(fcntl(fd, F_GETFD) >= 0) cloexec=\(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)")
+            lines.append("kind name=\(name) port=\(FixtureSupport.port(of: fd)) fd-ok=\(fcntl(fd, F_GETFD) >= 0) cloexec=\(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)")
         }
         report("tcp4", try descriptors.listener(try SocketAddress(parsing: "127.0.0.1:0"), name: "tcp4"))
         report("tcp6", try descriptors.listener(try SocketAddress(parsing: "[::1]:0"), name: "tcp6"))

@@ -121,7 +121,9 @@ struct SuccessorSession {
     /// Adds the new process's fate to the error, so the reason says what happened to it.
     private func explain(_ error: any Error, child: ChildProcess, status: ExitStatus) -> HandoffError {
         let base: HandoffError
-        if let error = error as? HandoffError {
+        if let error = error as? HandoffError, error.systemErrno == EPIPE || error.systemErrno == ECONNRESET {
+            base = HandoffError(.childExited, "new process closed the control channel (\(error.reason))")
+        } else if let error = error as? HandoffError {
             base = error
         } else if error is CancellationError {
             base = HandoffError(.childExited, "the upgrade was cancelled")

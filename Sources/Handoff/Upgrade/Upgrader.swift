@@ -39,16 +39,19 @@ public final class Upgrader: Sendable {
     private let broadcast = EventBroadcast<UpgradeEvent>()
     private let participant = Mutex<(any UpgradeParticipant)?>(nil)
     private let replacement = AsyncLatch<pid_t>()
+    /// SIGHUP, trapped from `init` on so that none sent before ``run(participant:)`` is lost.
+    private let hangups: SignalStream?
 
     /// Creates the upgrader: inherits the predecessor's descriptors if this process was started
     /// by an upgrade (`HANDOFF_CONTROL_FD` is set), or starts generation 1.
     ///
-    /// SIGHUP is set to be ignored right away (when ``UpgraderConfiguration/upgradesOnSIGHUP``),
-    /// so an early one cannot kill the process; ``run(participant:)`` handles it from then on.
+    /// SIGHUP is trapped right away (when ``UpgraderConfiguration/upgradesOnSIGHUP``): an early
+    /// one cannot kill the process, and one sent before ``run(participant:)`` is acted on when
+    /// it starts.
     /// - Throws: ``HandoffError`` if the predecessor's descriptors cannot be taken: the process
     ///   should then exit, and its predecessor serves on.
     public init(configuration: UpgraderConfiguration = .init()) async throws {
-        if configuration.upgradesOnSIGHUP { signal(SIGHUP, SIG_IGN) }
+        self.hangups = configuration.upgradesOnSIGHUP ? SignalStream([SIGHUP]) : nil
         self.configuration = configuration
         self.descriptors = Descriptors()
         let argv = CommandLine.arguments
@@ -103,7 +106,7 @@ public final class Upgrader: Sendable {
     /// - Throws: `CancellationError` if the calling task is cancelled.
     public func run(participant: any UpgradeParticipant) async throws {
         self.participant.withLock { $0 = participant }
-        let signals = configuration.upgradesOnSIGHUP ? SignalStream([SIGHUP]) : nil
+        let signals = hangups
         enum Outcome { case replaced, other }
         try await withThrowingTaskGroup(of: Outcome.self) { group in
             if let link {
