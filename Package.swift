@@ -24,7 +24,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "HandoffDemo",
-            dependencies: ["Handoff"],
+            dependencies: ["Handoff", "CHandoff"],
             swiftSettings: swiftSettings
         ),
         // A program the tests spawn as parent and child of real upgrades; its behaviour is

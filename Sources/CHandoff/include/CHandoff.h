@@ -7,7 +7,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+
+// <sys/epoll.h> and <sys/eventfd.h> are not in Glibc's Swift module map; including them here
+// makes epoll_create1(2), epoll_ctl(2), epoll_wait(2), struct epoll_event and eventfd(2)
+// available to Swift code that imports CHandoff.
 
 /// The most descriptors one message carries (the kernel's SCM_MAX_FD is 253).
 #define CHANDOFF_MAX_FDS_PER_MESSAGE 252
@@ -45,6 +52,9 @@ int chandoff_peer_credentials(int socket, pid_t *pid, uid_t *uid, gid_t *gid);
 /// signal's disposition reset to its default. Returns 0 or an errno value.
 int chandoff_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                    int control_fd);
+
+/// accept4(2), which glibc declares only under _GNU_SOURCE.
+int chandoff_accept4(int socket, struct sockaddr *address, socklen_t *length, int flags);
 
 /// eventfd(2) with EFD_CLOEXEC | EFD_NONBLOCK: a counter to wake a poll(2) from another thread.
 int chandoff_eventfd(void);

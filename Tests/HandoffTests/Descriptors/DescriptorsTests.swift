@@ -1,0 +1,68 @@
+import Foundation
+import Glibc
+@testable import Handoff
+import Testing
+
+@Suite("The descriptor registry")
+struct DescriptorsTests {
+    @Test("a name is held once; a second registration is refused")
+    func duplicate() throws {
+        let descriptors = Descriptors()
+        defer { descriptors.closeAll() }
+        let address = try SocketAddress(parsing: "127.0.0.1:0")
+        _ = try descriptors.listener(address)
+        #expect {
+            try descriptors.listener(address)
+        } throws: { error in
+            (error as? HandoffError)?.code == .duplicateName
+        }
+    }
+
+    @Test("an inherited descriptor that is not what its name promises is refused")
+    func mismatch() throws {
+        let descriptors = Descriptors()
+        defer { descriptors.closeAll() }
+        let file = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let record = DescriptorRecord(name: "listener:127.0.0.1:0", kind: .listener, address: "127.0.0.1:0", extra: [])
+        descriptors.addInherited([Descriptors.Entry(record: record, fd: file, path: nil)])
+        #expect {
+            try descriptors.listener(try SocketAddress(parsing: "127.0.0.1:0"))
+        } throws: { error in
+            (error as? HandoffError)?.code == .descriptorMismatch
+        }
+    }
+
+    @Test("a stale Unix socket path is replaced; a live one is refused")
+    func staleUnixPath() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock").path
+        let first = Descriptors()
+        _ = try first.listener(.unix(path: path))
+        let second = Descriptors()
+        #expect {
+            try second.listener(.unix(path: path))
+        } throws: { error in
+            (error as? HandoffError)?.systemErrno == EADDRINUSE
+        }
+        first.closeAll()  // removes the path: nobody took it over
+        #expect(!FileManager.default.fileExists(atPath: path))
+
+        // Leave a dead socket file behind and bind over it.
+        let dead = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try SocketAddress.unix(path: path).withSockAddr { address, length in _ = bind(dead, address, length) }
+        close(dead)
+        #expect(FileManager.default.fileExists(atPath: path))
+        _ = try second.listener(.unix(path: path))
+        second.closeAll()
+    }
+
+    @Test("a replaced process closes its descriptors without removing a Unix socket's path")
+    func replacedKeepsPath() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-\(getpid())-r.sock").path
+        let descriptors = Descriptors()
+        _ = try descriptors.listener(.unix(path: path))
+        descriptors.markReplaced()
+        descriptors.closeAll()
+        #expect(FileManager.default.fileExists(atPath: path))
+        unlink(path)
+    }
+}
