@@ -38,7 +38,7 @@ let package = Package(
         // Drives the upgrade benchmarks (Scripts/bench): sends SIGHUP, times READY and exit.
         .executableTarget(
             name: "handoff-bench",
-            dependencies: ["Handoff"],
+            dependencies: ["Handoff", "CHandoff"],
             path: "Scripts/bench/HandoffBench",
             swiftSettings: swiftSettings
         ),

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int chandoff_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
@@ -50,4 +51,13 @@ done_actions:
 done_nothing:
     if (source != control_fd) close(source);
     return rc;
+}
+
+int chandoff_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
 }

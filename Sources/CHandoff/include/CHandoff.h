@@ -56,6 +56,9 @@ int chandoff_spawn(pid_t *pid, const char *path, char *const argv[], char *const
 /// accept4(2), which glibc declares only under _GNU_SOURCE.
 int chandoff_accept4(int socket, struct sockaddr *address, socklen_t *length, int flags);
 
+/// pidfd_open(2): a descriptor that becomes readable when process `pid` exits (Linux 5.3+).
+int chandoff_pidfd_open(pid_t pid);
+
 /// eventfd(2) with EFD_CLOEXEC | EFD_NONBLOCK: a counter to wake a poll(2) from another thread.
 int chandoff_eventfd(void);
 

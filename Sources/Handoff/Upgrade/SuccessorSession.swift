@@ -49,13 +49,10 @@ struct SuccessorSession {
             emit(.successorReady(pid: child.pid))
 
             emit(.draining)
-            do {
-                drained = try await participant?.drain() ?? []
-            } catch {
-                drained = []
-                throw HandoffError(.drainFailed, "the participant failed to drain: \(error)")
-            }
-            try await hand(over: drained!, channel: channel, deadline: deadline)
+            let drain = await self.drain(until: deadline)
+            drained = drain.connections
+            if let failure = drain.failure { throw failure }
+            try await hand(over: drain.connections, channel: channel, deadline: deadline)
             try await expect(.ack, from: channel, child: child, deadline: deadline, stage: "ACK")
             return child.pid
         } catch {
@@ -63,6 +60,41 @@ struct SuccessorSession {
             let status = await child.killAndReap()
             if let drained { await participant?.resume(drained) }
             throw explain(error, child: child, status: status)
+        }
+    }
+
+    /// Drains through the participant, cancelling it at the deadline. Connections it returns
+    /// even after failing or being cancelled are kept, so the rollback can hand them back.
+    private func drain(until deadline: ContinuousClock.Instant) async -> (connections: [HandoffConnection], failure: HandoffError?) {
+        guard let participant else { return ([], nil) }
+        enum Step: Sendable { case drained([HandoffConnection]), failed(String), deadline }
+        return await withTaskGroup(of: Step.self) { group in
+            group.addTask {
+                do { return .drained(try await participant.drain()) } catch { return .failed("\(error)") }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return .deadline
+            }
+            var connections: [HandoffConnection] = []
+            var failure: HandoffError?
+            var drainDone = false
+            for await step in group {
+                switch step {
+                case .drained(let returned):
+                    connections = returned
+                    drainDone = true
+                case .failed(let reason):
+                    failure = failure ?? HandoffError(.drainFailed, "the participant failed to drain: \(reason)")
+                    drainDone = true
+                case .deadline:
+                    if !drainDone {
+                        failure = HandoffError(.deadlineExceeded, "the participant did not finish draining within the \(configuration.upgradeTimeout) upgrade deadline")
+                    }
+                }
+                group.cancelAll()
+            }
+            return (connections, failure)
         }
     }
 

@@ -25,8 +25,11 @@ public protocol UpgradeParticipant: Sendable {
     /// a reset.
     /// - Returns: The connections to pass to the successor. This process keeps its own copy of
     ///   each until the upgrade commits.
-    /// - Throws: Any error, which fails the upgrade; ``resume(_:)`` is then called with no
-    ///   connections.
+    /// - Throws: Any error, which fails the upgrade; ``resume(_:)`` is then called.
+    ///
+    /// The drain counts against ``UpgraderConfiguration/upgradeTimeout``: past it the task is
+    /// cancelled and the upgrade fails. Return promptly when cancelled; what is returned even
+    /// then is handed back through ``resume(_:)``.
     func drain() async throws -> [HandoffConnection]
 
     /// Resumes serving after an upgrade failed past ``drain()``.

@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes the demo's one-line status reports to standard output.
+///
+/// Every line starts with `handoff-demo pid=<pid> generation=<n>`; tests and benchmarks read
+/// them through a pipe, so `main.swift` makes standard output line-buffered and each line is
+/// flushed as it is printed.
+struct DemoLog: Sendable {
+    private let prefix: String
+
+    /// - Parameter generation: The upgrade generation of this process.
+    init(generation: Int) {
+        prefix = "handoff-demo pid=\(getpid()) generation=\(generation)"
+    }
+
+    /// Prints `<prefix> <message>` as one line.
+    func callAsFunction(_ message: String) {
+        print("\(prefix) \(message)")
+    }
+}

@@ -1,0 +1,59 @@
+/// The demo's command line.
+struct DemoOptions: Sendable {
+    /// A command line the demo cannot run with.
+    struct UsageError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let defaultListenAddress = "127.0.0.1:8080"
+
+    static let usage = """
+        Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH]
+
+        An HTTP/1.1 server that upgrades itself without downtime: send it SIGHUP after
+        replacing its binary. SIGTERM or SIGINT stops it gracefully.
+
+        Options:
+          --listen HOST:PORT  Address to serve on; repeatable (default \(defaultListenAddress),
+                              "[::1]:8080" for IPv6, port 0 for any free port).
+          --pid-file PATH     File kept holding the pid of the process currently serving.
+          --help              Print this help.
+
+        Routes: GET / (pid and generation), GET /count (increments a counter).
+        """
+
+    /// Where to listen, in the order given.
+    var listenAddresses: [String] = []
+    var pidFile: String?
+    var showHelp = false
+
+    /// Parses the arguments after the program name. `--name=value` works too.
+    /// - Throws: ``UsageError`` for an unknown option or a missing value.
+    static func parse(_ arguments: some Sequence<String>) throws(UsageError) -> DemoOptions {
+        var options = DemoOptions()
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            var name = argument
+            var inlineValue: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                inlineValue = String(argument[argument.index(after: equals)...])
+            }
+            func value() throws(UsageError) -> String {
+                if let inlineValue { return inlineValue }
+                guard let next = iterator.next() else {
+                    throw UsageError(description: "\(name) needs a value")
+                }
+                return next
+            }
+            switch name {
+            case "--listen": options.listenAddresses.append(try value())
+            case "--pid-file": options.pidFile = try value()
+            case "--help", "-h": options.showHelp = true
+            default: throw UsageError(description: "unknown argument \(argument)")
+            }
+        }
+        if options.listenAddresses.isEmpty { options.listenAddresses = [defaultListenAddress] }
+        return options
+    }
+}

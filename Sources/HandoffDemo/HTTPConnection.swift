@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client connection: its socket and the bytes on their way in and out.
+///
+/// Owned by the event loop thread. ``inbound`` always starts at a request boundary, so it is
+/// exactly what an upgrade hands over as unread bytes.
+final class HTTPConnection {
+    /// What happened when writing out pending output.
+    enum FlushResult {
+        /// Everything is written.
+        case flushed
+        /// The socket buffer is full; wait for `EPOLLOUT`.
+        case blocked
+        /// The peer is gone (`EPIPE`, `ECONNRESET`, ...): close the connection.
+        case failed
+    }
+
+    /// The non-blocking connected socket.
+    let descriptor: CInt
+    /// Bytes read but not yet handled: the start of a request that is not complete yet.
+    var inbound: [UInt8] = []
+    /// Responses not yet written; the first ``outboundSent`` bytes are already sent.
+    var outbound: [UInt8] = []
+    private var outboundSent = 0
+    /// The epoll events currently registered for ``descriptor``.
+    var interest: UInt32
+    /// The peer has closed its side: finish writing, then close.
+    var peerClosed = false
+    /// Close once the output is written (`Connection: close`, an error response, end of stream).
+    var closing = false
+
+    /// - Parameters:
+    ///   - descriptor: A connected, non-blocking socket that this connection now owns.
+    ///   - interest: The epoll events it is registered with.
+    init(descriptor: CInt, interest: UInt32) {
+        self.descriptor = descriptor
+        self.interest = interest
+        outbound.reserveCapacity(4096)
+    }
+
+    /// Whether some response bytes are still to be written.
+    var hasPendingOutput: Bool { outboundSent < outbound.count }
+
+    /// Writes as much pending output as the socket takes, with `send(2)` and `MSG_NOSIGNAL`.
+    func flush() -> FlushResult {
+        while outboundSent < outbound.count {
+            let sent = outbound.withUnsafeBytes { bytes in
+                send(
+                    descriptor, bytes.baseAddress! + outboundSent, bytes.count - outboundSent,
+                    CInt(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                outboundSent += sent
+            } else if sent < 0 && errno == EINTR {
+                continue
+            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return .blocked
+            } else {
+                return .failed
+            }
+        }
+        outbound.removeAll(keepingCapacity: outbound.capacity <= 64 * 1024)
+        outboundSent = 0
+        return .flushed
+    }
+
+    /// Reads and drops what the peer has already sent, so that closing does not turn into a
+    /// reset that could destroy the last response before the peer reads it.
+    func discardPendingInput(scratch: UnsafeMutableRawBufferPointer) {
+        var budget = 256 * 1024
+        while budget > 0 {
+            let count = read(descriptor, scratch.baseAddress, scratch.count)
+            if count <= 0 && !(count < 0 && errno == EINTR) { return }
+            budget -= max(count, 0)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The demo's routes, writing whole responses into a connection's output buffer.
+///
+/// - `GET /` answers `pid=<pid> generation=<n>`.
+/// - `GET /count` increments an in-memory counter and answers its new value.
+/// - Anything else is 404 (or 405 for a known path with another method).
+///
+/// Every response carries `Content-Length`. Lives on the event loop thread: the counter needs
+/// no lock.
+struct HTTPResponder {
+    private var counter = 0
+    private let identityBody: [UInt8]
+    /// The whole answer to a keep-alive HTTP/1.1 `GET /`, the path benchmarks hammer.
+    private let identityResponse: [UInt8]
+
+    /// - Parameters:
+    ///   - pid: The process identifier to report.
+    ///   - generation: The upgrade generation to report.
+    init(pid: Int, generation: Int) {
+        identityBody = Array("pid=\(pid) generation=\(generation)\n".utf8)
+        var response: [UInt8] = []
+        Self.appendHead(
+            .ok, bodyLength: identityBody.count, keepAlive: true, isHTTP11: true, into: &response)
+        response.append(contentsOf: identityBody)
+        identityResponse = response
+    }
+
+    /// Appends the response to `head`, whose path lies in `bytes`, to `output`.
+    mutating func respond(
+        to head: HTTPRequestHead, in bytes: UnsafeRawBufferPointer, into output: inout [UInt8]
+    ) {
+        let path = UnsafeRawBufferPointer(rebasing: bytes[head.path])
+        let withBody = head.method != .head
+        if Self.equals(path, "/") {
+            switch head.method {
+            case .get where head.keepAlive && head.isHTTP11:
+                output.append(contentsOf: identityResponse)
+            case .get, .head:
+                Self.appendHead(
+                    .ok, bodyLength: identityBody.count, keepAlive: head.keepAlive,
+                    isHTTP11: head.isHTTP11, into: &output)
+                if withBody { output.append(contentsOf: identityBody) }
+            default:
+                appendMethodNotAllowed(head, allow: "Allow: GET, HEAD\r\n", into: &output)
+            }
+        } else if Self.equals(path, "/count") {
+            switch head.method {
+            case .get, .head:
+                // HEAD describes what GET would answer without counting.
+                let value = counter + 1
+                if head.method == .get { counter = value }
+                Self.appendHead(
+                    .ok, bodyLength: Self.decimalDigits(value) + 1, keepAlive: head.keepAlive,
+                    isHTTP11: head.isHTTP11, into: &output)
+                if withBody {
+                    Self.appendDecimal(value, into: &output)
+                    output.append(UInt8(ascii: "\n"))
+                }
+            default:
+                appendMethodNotAllowed(head, allow: "Allow: GET, HEAD\r\n", into: &output)
+            }
+        } else {
+            let status: HTTPStatus = head.method == .other ? .notImplemented : .notFound
+            Self.appendHead(
+                status, bodyLength: status.errorBody.utf8CodeUnitCount, keepAlive: head.keepAlive,
+                isHTTP11: head.isHTTP11, into: &output)
+            if withBody { Self.append(status.errorBody, into: &output) }
+        }
+    }
+
+    /// Appends an error response that closes the connection.
+    static func appendError(_ status: HTTPStatus, into output: inout [UInt8]) {
+        appendHead(
+            status, bodyLength: status.errorBody.utf8CodeUnitCount, keepAlive: false, isHTTP11: true,
+            into: &output)
+        append(status.errorBody, into: &output)
+    }
+
+    private func appendMethodNotAllowed(
+        _ head: HTTPRequestHead, allow: StaticString, into output: inout [UInt8]
+    ) {
+        let status = HTTPStatus.methodNotAllowed
+        Self.appendHead(
+            status, bodyLength: status.errorBody.utf8CodeUnitCount, keepAlive: head.keepAlive,
+            isHTTP11: head.isHTTP11, extraField: allow, into: &output)
+        if head.method != .head { Self.append(status.errorBody, into: &output) }
+    }
+
+    private static func appendHead(
+        _ status: HTTPStatus, bodyLength: Int, keepAlive: Bool, isHTTP11: Bool,
+        extraField: StaticString = "", into output: inout [UInt8]
+    ) {
+        append(status.statusLine, into: &output)
+        append("Content-Type: text/plain\r\nContent-Length: ", into: &output)
+        appendDecimal(bodyLength, into: &output)
+        append("\r\n", into: &output)
+        if !keepAlive {
+            append("Connection: close\r\n", into: &output)
+        } else if !isHTTP11 {
+            append("Connection: keep-alive\r\n", into: &output)
+        }
+        append(extraField, into: &output)
+        append("\r\n", into: &output)
+    }
+
+    private static func append(_ text: StaticString, into output: inout [UInt8]) {
+        text.withUTF8Buffer { output.append(contentsOf: $0) }
+    }
+
+    private static func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+        text.withUTF8Buffer { expected in
+            guard expected.count == bytes.count else { return false }
+            return expected.count == 0
+                || memcmp(expected.baseAddress!, bytes.baseAddress!, expected.count) == 0
+        }
+    }
+
+    private static func decimalDigits(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
+    }
+
+    /// Appends a non-negative integer in decimal without going through `String`.
+    private static func appendDecimal(_ value: Int, into output: inout [UInt8]) {
+        let digits = decimalDigits(value)
+        let start = output.count
+        output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        var rest = value
+        var index = start + digits - 1
+        while index >= start {
+            output[index] = UInt8(ascii: "0") &+ UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        }
+    }
+}

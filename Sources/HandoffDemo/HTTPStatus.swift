@@ -1,0 +1,39 @@
+/// The response statuses the demo sends, each with its status line and a short body.
+enum HTTPStatus {
+    case ok
+    case badRequest
+    case notFound
+    case methodNotAllowed
+    case contentTooLarge
+    case headerFieldsTooLarge
+    case notImplemented
+    case httpVersionNotSupported
+
+    /// The status line, ending in CRLF.
+    var statusLine: StaticString {
+        switch self {
+        case .ok: "HTTP/1.1 200 OK\r\n"
+        case .badRequest: "HTTP/1.1 400 Bad Request\r\n"
+        case .notFound: "HTTP/1.1 404 Not Found\r\n"
+        case .methodNotAllowed: "HTTP/1.1 405 Method Not Allowed\r\n"
+        case .contentTooLarge: "HTTP/1.1 413 Content Too Large\r\n"
+        case .headerFieldsTooLarge: "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        case .notImplemented: "HTTP/1.1 501 Not Implemented\r\n"
+        case .httpVersionNotSupported: "HTTP/1.1 505 HTTP Version Not Supported\r\n"
+        }
+    }
+
+    /// The plain-text body sent with an error status.
+    var errorBody: StaticString {
+        switch self {
+        case .ok: "ok\n"
+        case .badRequest: "bad request\n"
+        case .notFound: "not found\n"
+        case .methodNotAllowed: "method not allowed\n"
+        case .contentTooLarge: "content too large\n"
+        case .headerFieldsTooLarge: "request header fields too large\n"
+        case .notImplemented: "not implemented\n"
+        case .httpVersionNotSupported: "HTTP version not supported\n"
+        }
+    }
+}
