@@ -102,6 +102,6 @@ int chandoff_peer_credentials(int socket, pid_t *pid, uid_t *uid, gid_t *gid) {
 
 int chandoff_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 
-int chandoff_accept4(int socket, struct sockaddr *address, socklen_t *length, int flags) {
-    return accept4(socket, address, length, flags);
+int chandoff_accept4(int socket, void *address, unsigned int *length, int flags) {
+    return accept4(socket, (struct sockaddr *)address, (socklen_t *)length, flags);
 }

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 
 // <sys/epoll.h> and <sys/eventfd.h> are not in Glibc's Swift module map; including them here
@@ -54,7 +53,7 @@ int chandoff_spawn(pid_t *pid, const char *path, char *const argv[], char *const
                    int control_fd);
 
 /// accept4(2), which glibc declares only under _GNU_SOURCE.
-int chandoff_accept4(int socket, struct sockaddr *address, socklen_t *length, int flags);
+int chandoff_accept4(int socket, void *address, unsigned int *length, int flags);
 
 /// pidfd_open(2): a descriptor that becomes readable when process `pid` exits (Linux 5.3+).
 int chandoff_pidfd_open(pid_t pid);
