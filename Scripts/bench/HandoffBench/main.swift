@@ -1,1 +1,62 @@
-print("todo")
+// handoff-bench: drives the benchmarks under Scripts/bench and the traffic of Scripts/demo.sh.
+//
+//   handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS…]
+//       Starts PATH (the demo, or the fixture with --extra-fds), upgrades it N times with SIGHUP
+//       and prints SIGHUP → new process READY and SIGHUP → old process gone (median, max).
+//   handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]
+//       Keep-alive HTTP/1.1 GETs from C connections for S seconds (or until SIGTERM/SIGINT);
+//       prints requests, failures by kind, and the last /count value seen.
+import Foundation
+
+signal(SIGPIPE, SIG_IGN)
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+func option(_ name: String, in arguments: [String]) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+switch arguments.first {
+case "upgrades":
+    guard let binary = option("--binary", in: arguments) else {
+        complain("handoff-bench upgrades: --binary PATH is required\n")
+        exit(2)
+    }
+    let passThrough = arguments.firstIndex(of: "--").map { Array(arguments[($0 + 1)...]) } ?? []
+    let bench = UpgradeLatency(
+        binary: binary,
+        arguments: passThrough,
+        count: option("--count", in: arguments).flatMap(Int.init) ?? 20,
+        extraDescriptors: option("--extra-fds", in: arguments).flatMap(Int.init))
+    do {
+        try bench.run()
+    } catch {
+        complain("handoff-bench upgrades: \(error)\n")
+        exit(1)
+    }
+case "traffic":
+    guard let port = option("--port", in: arguments).flatMap(UInt16.init) else {
+        complain("handoff-bench traffic: --port P is required\n")
+        exit(2)
+    }
+    let traffic = Traffic(
+        port: port,
+        connections: option("--connections", in: arguments).flatMap(Int.init) ?? 8,
+        seconds: option("--seconds", in: arguments).flatMap(Double.init) ?? 10,
+        path: option("--path", in: arguments) ?? "/count")
+    let report = traffic.run()
+    say("\(report)")
+    exit(report.failed == 0 ? 0 : 1)
+default:
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n")
+    exit(2)
+}
+
+/// Writes a line to stdout at once (the demo script reads it through a pipe).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+func complain(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
