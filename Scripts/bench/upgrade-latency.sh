@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Upgrade latency: SIGHUP → new process READY and SIGHUP → old process gone, median and max over
+# COUNT upgrades (default 20): the idle demo built normally and with -static-stdlib, then the
+# fixture handing over 1, 100, 1000 and 10000 extra descriptors.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+count=${COUNT:-20}
+
+swift build -c release --product handoff-demo >/dev/null
+swift build -c release --product handoff-fixture >/dev/null
+swift build -c release --product handoff-bench >/dev/null
+swift build -c release --scratch-path .build-static -Xswiftc -static-stdlib --product handoff-demo >/dev/null
+bench=.build/release/handoff-bench
+
+echo "== idle demo, dynamic stdlib"
+"$bench" upgrades --binary .build/release/handoff-demo --count "$count" -- --listen 127.0.0.1:0
+echo "== idle demo, -static-stdlib"
+"$bench" upgrades --binary .build-static/release/handoff-demo --count "$count" -- --listen 127.0.0.1:0
+echo "== handed-over descriptors (fixture, dynamic stdlib)"
+for n in 1 100 1000 10000; do
+  "$bench" upgrades --binary .build/release/handoff-fixture --count "$count" --extra-fds "$n"
+done
