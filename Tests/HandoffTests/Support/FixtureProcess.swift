@@ -2,9 +2,10 @@ import Foundation
 import Synchronization
 import Testing
 
-/// A real `handoff-fixture` process tree: the first generation started here, its successors
-/// started by its upgrades. Every line any generation prints is collected; tests wait for lines
-/// with a deadline, never for a fixed time.
+/// A real process tree of `handoff-fixture` (or `handoff-demo`): the first generation started
+/// here, its successors started by its upgrades. Every line any generation prints that starts
+/// with the program's name is collected; tests wait for lines with a deadline, never for a fixed
+/// time.
 final class FixtureProcess: Sendable {
     struct Line: Sendable {
         let pid: Int32
@@ -24,15 +25,17 @@ final class FixtureProcess: Sendable {
     private let process: Process
     private let log = Log()
 
-    /// Starts generation 1 with `environment` added to the test's own.
-    init(environment extra: [String: String] = [:], plan: String = "ready") throws {
+    /// Starts generation 1 of `program` with `arguments`, and `environment` added to the
+    /// test's own.
+    init(program: String = "handoff-fixture", arguments: [String] = [], environment extra: [String: String] = [:], plan: String = "ready") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         planFile = directory.appendingPathComponent("plan")
         try plan.write(to: planFile, atomically: true, encoding: .utf8)
 
         process = Process()
-        process.executableURL = FixtureProcess.binary("handoff-fixture")
+        process.executableURL = FixtureProcess.binary(program)
+        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["FIXTURE_PLAN"] = planFile.path
         environment["FIXTURE_PID_FILE"] = directory.appendingPathComponent("fixture.pid").path
@@ -48,7 +51,8 @@ final class FixtureProcess: Sendable {
         log.pids.withLock { _ = $0.insert(process.processIdentifier) }
         let reader = pipe.fileHandleForReading
         let log = self.log
-        let thread = Thread { FixtureProcess.read(reader, into: log) }
+        let prefix = program + " "
+        let thread = Thread { FixtureProcess.read(reader, prefix: prefix, into: log) }
         thread.start()
     }
 
@@ -98,9 +102,10 @@ final class FixtureProcess: Sendable {
         return UInt16(FixtureProcess.field("port", in: started.text)!)!
     }
 
-    /// The pid of the process serving as generation `generation`.
-    func pid(ofGeneration generation: Int) throws -> Int32 {
-        try waitFor("started", generation: generation).pid
+    /// The pid of the process serving as generation `generation`, from its first line that
+    /// starts with `marker`.
+    func pid(ofGeneration generation: Int, marker: String = "started") throws -> Int32 {
+        try waitFor(marker, generation: generation).pid
     }
 
     /// Sends `signal` to the process of `generation`.
@@ -146,7 +151,7 @@ final class FixtureProcess: Sendable {
         return URL(fileURLWithPath: name)
     }
 
-    private static func read(_ handle: FileHandle, into log: Log) {
+    private static func read(_ handle: FileHandle, prefix: String, into log: Log) {
         var pending = Data()
         while true {
             let chunk = handle.availableData
@@ -155,13 +160,13 @@ final class FixtureProcess: Sendable {
             while let newline = pending.firstIndex(of: 0x0A) {
                 let text = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                 pending.removeSubrange(pending.startIndex...newline)
-                record(text, into: log)
+                record(text, prefix: prefix, into: log)
             }
         }
     }
 
-    private static func record(_ text: String, into log: Log) {
-        guard text.hasPrefix("fixture ") else { return }
+    private static func record(_ text: String, prefix: String, into log: Log) {
+        guard text.hasPrefix(prefix) else { return }
         let pid = Int32(FixtureProcess.field("pid", in: text) ?? "") ?? -1
         let generation = Int(FixtureProcess.field("generation", in: text) ?? "") ?? -1
         var body = Substring(text)
