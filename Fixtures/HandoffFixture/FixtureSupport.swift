@@ -32,7 +32,7 @@ enum FixtureSupport {
     }
 
     static func say(_ text: String, generation: Int) {
-        let line = "fixture pid=\(getpid()) generation=\(generation) \(text)\n"
+        let line = "handoff-fixture pid=\(getpid()) generation=\(generation) \(text)\n"
         _ = line.withCString { write(1, $0, strlen($0)) }
     }
 

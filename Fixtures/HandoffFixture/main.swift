@@ -2,7 +2,7 @@
 //
 // Every generation serves on the listener "main" (FIXTURE_LISTEN, default 127.0.0.1:0): a client
 // that connects reads "pid=<pid> generation=<n>\n". Each line the fixture prints on stdout starts
-// with "fixture pid=<pid> generation=<n>", so a test reading the shared stdout knows who spoke.
+// with "handoff-fixture pid=<pid> generation=<n>", so a test reading the shared stdout knows who spoke.
 //
 // A successor's behaviour is scripted by the plan file FIXTURE_PLAN (read once at its start),
 // so a test can "deploy" a bad binary and then a good one:

@@ -85,7 +85,7 @@ final class FixtureProcess: Sendable {
         throw FixtureError.timedOut
     }
 
-    /// Waits for `text` to start a line (after the "fixture pid=… generation=…" prefix).
+    /// Waits for `text` to start a line (after the "<program> pid=… generation=…" prefix).
     @discardableResult
     func waitFor(_ text: String, after start: Int = 0, generation: Int? = nil, timeout: Duration = .seconds(20),
                  sourceLocation: SourceLocation = #_sourceLocation) throws -> Line {
