@@ -72,6 +72,7 @@ public final class Descriptors: Sendable {
     /// A file opened with `open(2)`: inherited under `name`, or opened (close-on-exec).
     /// - Parameters:
     ///   - path: The file's path.
+    ///   - name: The key the successor finds it by; defaults to `"file:<path>"`.
     ///   - flags: `open(2)` flags; `O_CLOEXEC` is added.
     ///   - mode: The mode of a file `O_CREAT` makes.
     /// - Throws: ``HandoffError`` if `open(2)` fails or the inherited descriptor is a socket.

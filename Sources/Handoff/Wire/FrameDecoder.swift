@@ -1,6 +1,6 @@
 /// Cuts a byte stream into ``Frame``s, refusing anything malformed with a typed error.
 ///
-/// Feed bytes as they arrive with ``append(_:)``, then call ``next()`` until it returns `nil`.
+/// Feed bytes as they arrive with `append(_:)`, then call ``next()`` until it returns `nil`.
 /// The header is checked as soon as it is complete, so an oversized or alien frame is refused
 /// before its payload is buffered. After an error the stream is unusable: the decoder keeps
 /// failing, and nothing from the bad frame is returned.
