@@ -27,14 +27,16 @@ final class FixtureProcess: Sendable {
 
     /// Starts generation 1 of `program` with `arguments`, and `environment` added to the
     /// test's own.
-    init(program: String = "handoff-fixture", arguments: [String] = [], environment extra: [String: String] = [:], plan: String = "ready") throws {
+    /// - Parameter executable: Run this file instead of the built `program` (a test that
+    ///   "deploys" by replacing the file at that path); its lines still start with `program`.
+    init(program: String = "handoff-fixture", executable: URL? = nil, arguments: [String] = [], environment extra: [String: String] = [:], plan: String = "ready") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         planFile = directory.appendingPathComponent("plan")
         try plan.write(to: planFile, atomically: true, encoding: .utf8)
 
         process = Process()
-        process.executableURL = FixtureProcess.binary(program)
+        process.executableURL = executable ?? FixtureProcess.binary(program)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["FIXTURE_PLAN"] = planFile.path

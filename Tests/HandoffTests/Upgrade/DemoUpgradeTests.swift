@@ -35,3 +35,52 @@ struct DemoUpgradeTests {
         #expect(throws: HTTPClient.Failure.self) { try idle.get("/") }
     }
 }
+
+extension DemoUpgradeTests {
+    /// Replaces the file at `path` the way a deploy does: a new file, then `rename(2)` over it.
+    private func deploy(_ program: String, to path: URL) throws {
+        let staging = path.appendingPathExtension("new")
+        try? FileManager.default.removeItem(at: staging)
+        try FileManager.default.copyItem(at: FixtureProcess.binary(program), to: staging)
+        #expect(rename(staging.path, path.path) == 0)
+    }
+
+    @Test("a new binary that dies after READY is rolled back: the old process takes its connections back and serves them", .timeLimit(.minutes(1)))
+    func rollbackKeepsConnections() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-deploy-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let app = directory.appendingPathComponent("app")
+        let plan = directory.appendingPathComponent("plan")
+        try "die-after-ready".write(to: plan, atomically: true, encoding: .utf8)
+        try deploy("handoff-demo", to: app)
+
+        let demo = try FixtureProcess(program: "handoff-demo", executable: app, arguments: ["--listen", "127.0.0.1:0"],
+                                      environment: ["FIXTURE_PLAN": plan.path])
+        let listening = try demo.waitFor("listening=", generation: 1)
+        let port = UInt16(FixtureProcess.field("listening", in: listening.text)!.split(separator: ":").last!)!
+        let first = listening.pid
+        let idle = try HTTPClient(port: port)
+        #expect(try idle.get("/count").body == "1")
+        try idle.send("GET /count HTTP/1.1\r\n")  // half a request, held across the upgrade
+
+        // Deploy a binary that says READY and dies: the upgrade must roll back.
+        try deploy("handoff-fixture", to: app)
+        #expect(kill(first, SIGHUP) == 0)
+        let failed = try demo.waitFor("event=upgrade-failed", generation: 1)
+        #expect(failed.text.contains("childExited"))
+        try demo.waitFor("state=resumed connections=1", generation: 1)
+        try idle.send("Host: test\r\n\r\n")
+        #expect(try idle.response().body == "2")  // the same process, counter intact
+        #expect(try HTTPClient(port: port).get("/").body == "pid=\(first) generation=1")
+
+        // Deploy the good binary again: the next upgrade takes the same connection over.
+        try deploy("handoff-demo", to: app)
+        #expect(kill(first, SIGHUP) == 0)
+        let second = try demo.waitFor("event=took-over", generation: 2).pid
+        try demo.waitUntilGone(first)
+        #expect(try idle.get("/").body == "pid=\(second) generation=2")
+        #expect(kill(second, SIGTERM) == 0)
+        try demo.waitUntilGone(second)
+    }
+}
