@@ -14,8 +14,10 @@ struct SuccessorSession {
     let participant: (any UpgradeParticipant)?
     let emit: @Sendable (UpgradeEvent) -> Void
 
-    /// Runs the attempt; returns the new process's pid once it acknowledged the handover.
-    func perform() async throws -> pid_t {
+    /// Runs the attempt; returns the new process's pid once it acknowledged the handover, and
+    /// the channel to it, which the caller keeps open until this process exits: the successor
+    /// takes end of stream on it to mean its predecessor is gone.
+    func perform() async throws -> (pid: pid_t, channel: ControlChannel) {
         let deadline = ContinuousClock.now + configuration.upgradeTimeout
         var pair: [CInt] = [-1, -1]
         try Syscall.check("socketpair") { socketpair(AF_UNIX, streamSocket | closeOnExecSocket, 0, &pair) }
@@ -54,7 +56,7 @@ struct SuccessorSession {
             if let failure = drain.failure { throw failure }
             try await hand(over: drain.connections, channel: channel, deadline: deadline)
             try await expect(.ack, from: channel, child: child, deadline: deadline, stage: "ACK")
-            return child.pid
+            return (child.pid, channel)
         } catch {
             channel.shutdown()
             let status = await child.killAndReap()

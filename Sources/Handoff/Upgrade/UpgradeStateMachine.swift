@@ -20,12 +20,7 @@ struct UpgradeStateMachine: Sendable {
         case replaced(pid_t)
     }
 
-    private(set) var state: State
-
-    init(hasPredecessor: Bool) {
-        state = .starting
-        _ = hasPredecessor
-    }
+    private(set) var state: State = .starting
 
     enum ReadyAction: Equatable {
         case sendReady

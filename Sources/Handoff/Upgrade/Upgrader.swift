@@ -39,6 +39,8 @@ public final class Upgrader: Sendable {
     private let broadcast = EventBroadcast<UpgradeEvent>()
     private let participant = Mutex<(any UpgradeParticipant)?>(nil)
     private let replacement = AsyncLatch<pid_t>()
+    /// The channel to the successor that took over, held open until this process exits.
+    private let successorChannel = Mutex<ControlChannel?>(nil)
     /// SIGHUP, trapped from `init` on so that none sent before ``run(participant:)`` is lost.
     private let hangups: SignalStream?
 
@@ -71,7 +73,7 @@ public final class Upgrader: Sendable {
             self.generation = 1
             self.link = nil
         }
-        self.machine = Mutex(UpgradeStateMachine(hasPredecessor: link != nil))
+        self.machine = Mutex(UpgradeStateMachine())
     }
 
     /// Events of every upgrade from now on, for this subscriber.
@@ -155,7 +157,8 @@ public final class Upgrader: Sendable {
             generation: generation, descriptors: descriptors,
             participant: participant.withLock { $0 }, emit: { [broadcast] in broadcast.emit($0) })
         do {
-            let pid = try await session.perform()
+            let (pid, channel) = try await session.perform()
+            successorChannel.withLock { $0 = channel }
             descriptors.markReplaced()
             machine.withLock { $0.upgradeCommitted(to: pid) }
             broadcast.emit(.replaced(by: pid))
@@ -173,6 +176,8 @@ public final class Upgrader: Sendable {
         var connections: [HandoffConnection] = []
         do {
             try await link.receiveHandover(received: &connections)
+            // The handover is complete whether or not the ACK reaches the predecessor: if it
+            // died meanwhile, this process is the only one left and takes over all the same.
             try? await link.acknowledge()
             machine.withLock { $0.handoverFinished() }
             await participant.adopt(connections)
