@@ -1,16 +1,15 @@
 import Foundation
 
-/// A plain TCP client: connects to 127.0.0.1:port and reads the answer until the server closes.
+/// Plain TCP clients of 127.0.0.1.
 enum Client {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
-    /// The fixture's answer, "pid=<pid> generation=<n>".
-    static func ask(port: UInt16) throws -> String {
+    /// A connected socket to 127.0.0.1:`port`, with a 10 s receive timeout; the caller closes it.
+    static func connect(port: UInt16) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        defer { close(fd) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
@@ -18,9 +17,19 @@ enum Client {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw Failure(description: "connect to port \(port): errno \(errno)") }
+        guard connected == 0 else {
+            close(fd)
+            throw Failure(description: "connect to port \(port): errno \(errno)")
+        }
+        return fd
+    }
+
+    /// The fixture's answer, "pid=<pid> generation=<n>": connect and read until the server closes.
+    static func ask(port: UInt16) throws -> String {
+        let fd = try connect(port: port)
+        defer { close(fd) }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 256)
         while true {

@@ -3,25 +3,13 @@ import Foundation
 /// One keep-alive HTTP/1.1 connection to 127.0.0.1, written and read by hand so a test controls
 /// exactly which bytes go when.
 final class HTTPClient {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
+    typealias Failure = Client.Failure
 
     private let fd: Int32
     private var pending: [UInt8] = []
 
     init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw Failure(description: "connect: errno \(errno)") }
+        fd = try Client.connect(port: port)
     }
 
     deinit { close(fd) }
