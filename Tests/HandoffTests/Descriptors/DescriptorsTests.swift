@@ -65,4 +65,21 @@ struct DescriptorsTests {
         #expect(FileManager.default.fileExists(atPath: path))
         unlink(path)
     }
+
+    @Test("inherited descriptors nobody claimed are closed when the process is ready; claimed ones stay open")
+    func unclaimedClosed() throws {
+        let descriptors = Descriptors()
+        defer { descriptors.closeAll() }
+        let claimed = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let unclaimed = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        descriptors.addInherited([
+            Descriptors.Entry(record: DescriptorRecord(name: "file:/dev/null", kind: .file, address: "/dev/null", extra: []), fd: claimed, path: nil),
+            Descriptors.Entry(record: DescriptorRecord(name: "old", kind: .file, address: "/dev/null", extra: []), fd: unclaimed, path: nil),
+        ])
+        #expect(try descriptors.file("/dev/null", flags: O_RDONLY) == claimed)
+        #expect(descriptors.closeUnclaimed() == ["old"])
+        #expect(fcntl(unclaimed, F_GETFD) == -1 && errno == EBADF)
+        #expect(fcntl(claimed, F_GETFD) != -1)
+        #expect(descriptors.names == ["file:/dev/null"])
+    }
 }
