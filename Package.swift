@@ -35,6 +35,14 @@ let package = Package(
             path: "Fixtures/HandoffFixture",
             swiftSettings: swiftSettings
         ),
+        // Claims from a DirectoryStore in its own process, for the tests of concurrent and
+        // crashed claimers.
+        .executableTarget(
+            name: "handoff-store-fixture",
+            dependencies: ["Handoff"],
+            path: "Fixtures/StoreFixture",
+            swiftSettings: swiftSettings
+        ),
         // Drives the upgrade benchmarks (Scripts/bench): sends SIGHUP, times READY and exit.
         .executableTarget(
             name: "handoff-bench",

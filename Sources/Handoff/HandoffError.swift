@@ -49,6 +49,24 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         /// A message on the control channel came from a process other than the expected peer.
         public static let peerMismatch = Code("peerMismatch")
 
+        // State
+        /// An envelope ended before the length its header promises.
+        public static let truncatedEnvelope = Code("truncatedEnvelope")
+        /// An envelope's payload exceeds the configured cap.
+        public static let envelopeTooLarge = Code("envelopeTooLarge")
+        /// State was written by a newer version than this reader knows; it stays offered.
+        public static let newerVersion = Code("newerVersion")
+        /// The state cannot be migrated from the version it was written in.
+        public static let migrationFailed = Code("migrationFailed")
+        /// A value could not be encoded or decoded by the handoff codec.
+        public static let codingFailed = Code("codingFailed")
+        /// Two ``HandoffAware`` instances were registered under one label and key.
+        public static let duplicateRegistration = Code("duplicateRegistration")
+        /// A state store could not do what was asked (full disk, unwritable directory…).
+        public static let storeFailed = Code("storeFailed")
+        /// A claim is no longer held: it expired, was released, or another claimer took over.
+        public static let claimLost = Code("claimLost")
+
         // Descriptors
         /// Two descriptors were registered under one name.
         public static let duplicateName = Code("duplicateName")
