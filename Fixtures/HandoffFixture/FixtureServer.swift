@@ -2,17 +2,24 @@ import Foundation
 import Handoff
 import Synchronization
 
-/// Answers every connection with "pid=<pid> generation=<n>\n" and closes it. Draining stops the
-/// accepting; resuming starts it again on the same listener.
+/// Answers every connection with "pid=<pid> generation=<n> count=<c>\n" and closes it, once the
+/// state is restored (``open()``). Draining stops the accepting; resuming starts it again on
+/// the same listener.
 final class FixtureServer: UpgradeParticipant {
     private let listener: Int32
     private let generation: Int
+    private let counter: FixtureCounter
     private let accepting = Atomic<Bool>(true)
+    private let restored = Atomic<Bool>(false)
 
-    init(listener: Int32, generation: Int) {
+    init(listener: Int32, generation: Int, counter: FixtureCounter) {
         self.listener = listener
         self.generation = generation
+        self.counter = counter
     }
+
+    /// Starts answering: the state is in place.
+    func open() { restored.store(true, ordering: .sequentiallyConsistent) }
 
     func start() {
         let thread = Thread { [self] in acceptLoop() }
@@ -29,13 +36,14 @@ final class FixtureServer: UpgradeParticipant {
     }
 
     private func acceptLoop() {
-        let answer = Array("pid=\(getpid()) generation=\(generation)\n".utf8)
         while true {
             var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             // Wake now and then to notice a drain; this is a test fixture, not a server.
-            guard poll(&poller, 1, 20) > 0, accepting.load(ordering: .sequentiallyConsistent) else { continue }
+            guard poll(&poller, 1, 20) > 0, accepting.load(ordering: .sequentiallyConsistent),
+                  restored.load(ordering: .sequentiallyConsistent) else { continue }
             let client = accept(listener, nil, nil)
             if client < 0 { continue }
+            let answer = Array("pid=\(getpid()) generation=\(generation) count=\(counter.next())\n".utf8)
             _ = send(client, answer, answer.count, Int32(MSG_NOSIGNAL))
             close(client)
         }

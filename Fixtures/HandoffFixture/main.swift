@@ -12,12 +12,16 @@
 //   garbage           write bytes that are not a frame on the control channel
 //   die-after-ready   say READY, then exit with status 4 before taking over
 //   refuse            say READY, then refuse the handover with NACK
+//   old-reader        know only state version 1 (the first generation writes FIXTURE_STATE_VERSION)
+// State: each answer counts ("count=<n>"); the count is handoff state (FixtureCounter), stored in
+// FIXTURE_STATE_DIR when the process stops for good. FIXTURE_PARENT_FAULT=<step> makes the
+// process kill itself with SIGKILL at that upgrade step (UpgradeStep) while it is the old one.
 // Other knobs: FIXTURE_KINDS=DIR (the first generation opens one descriptor of every kind under
 // DIR; successors claim and report them), FIXTURE_EXTRA_FDS=N (N extra files to pass on),
 // FIXTURE_LEAK_FD=1 (open a descriptor without close-on-exec, to prove it does not leak),
 // FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_PID_FILE.
 import Foundation
-import Handoff
+@_spi(Testing) import Handoff
 
 let entryDescriptors = FixtureSupport.openDescriptors()
 signal(SIGPIPE, SIG_IGN)
@@ -26,12 +30,21 @@ FixtureSupport.raiseDescriptorLimit()
 let environment = ProcessInfo.processInfo.environment
 let isSuccessor = environment["HANDOFF_CONTROL_FD"] != nil
 let plan = isSuccessor ? FixtureSupport.readPlan(environment["FIXTURE_PLAN"]) : "ready"
+_ = FixtureStateConfig.version
 // A raw handle on the control channel, for the plans that misbehave on it.
 let rawControl: CInt = isSuccessor && plan != "ready" ? dup(3) : -1
 
 var configuration = UpgraderConfiguration(pidFile: environment["FIXTURE_PID_FILE"])
 if let timeout = environment["FIXTURE_UPGRADE_TIMEOUT_MS"].flatMap(Int.init) {
     configuration.upgradeTimeout = .milliseconds(timeout)
+}
+if let directory = environment["FIXTURE_STATE_DIR"] {
+    configuration.store = try DirectoryStore(directory: directory)
+}
+if let fault = environment["FIXTURE_PARENT_FAULT"].flatMap(UpgradeStep.init(rawValue:)) {
+    configuration.stepHook = { step in
+        if step == fault { kill(getpid(), SIGKILL) }
+    }
 }
 
 let upgrader: Upgrader
@@ -50,9 +63,20 @@ let eventTask = Task {
 
 if environment["FIXTURE_LEAK_FD"] == "1" { _ = open("/dev/null", O_RDONLY) }  // no O_CLOEXEC, on purpose
 
+let counter = FixtureCounter()
+let note = FixtureNote()
+note.text.withLock { $0 = "written by generation \(generation)" }
+try upgrader.state.register(counter)
+try upgrader.state.register(note)
+
 let listener = try upgrader.descriptors.listener(try SocketAddress(parsing: environment["FIXTURE_LISTEN"] ?? "127.0.0.1:0"), name: "main")
-let server = FixtureServer(listener: listener, generation: generation)
+let server = FixtureServer(listener: listener, generation: generation, counter: counter)
 server.start()
+Task {
+    let outcome = await upgrader.state.restored()
+    say("restored \(outcome) count=\(counter.value)")
+    server.open()
+}
 
 if let directory = environment["FIXTURE_KINDS"] {
     for line in try DescriptorKinds.obtainAll(upgrader.descriptors, directory: directory, port: FixtureSupport.port(of: listener)) {
@@ -100,8 +124,15 @@ let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .main)
 signal(SIGTERM, SIG_IGN)
 terminate.setEventHandler {
     say("stopping")
-    upgrader.descriptors.closeAll()
-    exit(0)
+    Task {
+        do {
+            try await upgrader.shutdown()
+            say("stopped count=\(counter.value)")
+            exit(0)
+        } catch {
+            say("shutdown-failed reason=\"\(error)\"")
+        }
+    }
 }
 terminate.resume()
 

@@ -1,1 +1,91 @@
-print("todo")
+// handoff-store-fixture: one claimer or offerer of a DirectoryStore in its own process, for the
+// tests of concurrent and crashed claimers.
+//
+//   handoff-store-fixture claim DIR LABEL KEY [--hold]
+//       Claims with reader version 1000 and prints one line: `claimed <payload as UTF-8>`,
+//       `none`, or `error <code>`. Commits and exits 0; with --hold, prints the line and then
+//       blocks forever without committing (the test kills it).
+//   handoff-store-fixture offer DIR LABEL KEY TEXT
+//       Offers TEXT's UTF-8 as a binary-codec envelope (state version 1, oldest reader 1) and
+//       prints `offered` or `error <code>`.
+//
+// Exit status: 0 for `claimed`, `none` and `offered`; 1 for `error`; 2 for bad usage.
+import Handoff
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes one whole line to `fd` with write(2): unbuffered, so it is out before any kill.
+func writeLine(_ text: String, to fd: Int32) {
+    let bytes = Array((text + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        offset += n
+    }
+}
+
+func say(_ line: String) { writeLine(line, to: 1) }
+func complain(_ text: String) { writeLine(text, to: 2) }
+
+func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+func nowNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+func code(of error: any Error) -> String {
+    (error as? HandoffError)?.code.name ?? "unknown"
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count >= 4 else {
+    complain("usage: handoff-store-fixture claim DIR LABEL KEY [--hold] | offer DIR LABEL KEY TEXT")
+    exit(2)
+}
+let (command, directory, label, key) = (arguments[0], arguments[1], arguments[2], arguments[3])
+
+do {
+    let store = try DirectoryStore(directory: directory)
+    switch command {
+    case "claim":
+        let hold = arguments.dropFirst(4).contains("--hold")
+        guard let claim = try await store.claim(label: label, key: key, readerVersion: 1000) else {
+            say("none")
+            exit(0)
+        }
+        say("claimed \(String(decoding: claim.envelope.payload, as: UTF8.self))")
+        if hold {
+            while true { pause() }
+        }
+        try await store.commit(claim)
+        exit(0)
+    case "offer":
+        guard arguments.count == 5 else {
+            complain("usage: handoff-store-fixture offer DIR LABEL KEY TEXT")
+            exit(2)
+        }
+        let header = EnvelopeHeader(
+            label: label, key: key, stateVersion: 1, oldestReaderVersion: 1, codec: .binary,
+            createdAtNanoseconds: nowNanoseconds(),
+            producer: EnvelopeProducer(pid: getpid(), host: hostName(), build: "handoff-store-fixture"))
+        try await store.offer(Envelope(header: header, payload: Array(arguments[4].utf8)), ttl: nil)
+        say("offered")
+        exit(0)
+    default:
+        complain("unknown command \(command)")
+        exit(2)
+    }
+} catch {
+    complain("\(error)")
+    say("error \(code(of: error))")
+    exit(1)
+}

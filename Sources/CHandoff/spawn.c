@@ -61,3 +61,10 @@ int chandoff_pidfd_open(pid_t pid) {
     return -1;
 #endif
 }
+
+#include <fcntl.h>
+#include <stdio.h>
+
+int chandoff_rename_noreplace(const char *from, const char *to) {
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}

@@ -55,6 +55,10 @@ int chandoff_spawn(pid_t *pid, const char *path, char *const argv[], char *const
 /// accept4(2), which glibc declares only under _GNU_SOURCE.
 int chandoff_accept4(int socket, void *address, unsigned int *length, int flags);
 
+/// renameat2(2) with RENAME_NOREPLACE: moves `from` to `to` unless `to` exists (then -1 with
+/// errno EEXIST). Returns 0 or -1 with errno set.
+int chandoff_rename_noreplace(const char *from, const char *to);
+
 /// pidfd_open(2): a descriptor that becomes readable when process `pid` exits (Linux 5.3+).
 int chandoff_pidfd_open(pid_t pid);
 

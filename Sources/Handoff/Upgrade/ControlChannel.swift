@@ -28,6 +28,7 @@ final class ControlChannel: @unchecked Sendable {
     /// Whether the peer may send descriptors; if not, any that arrive are closed and refused.
     let acceptsDescriptors: Bool
     let peerName: String
+    private let maxPayloadLength: Int
 
     // Confined to `readQueue`.
     private var decoder: FrameDecoder
@@ -51,6 +52,7 @@ final class ControlChannel: @unchecked Sendable {
         self.expectedPeer = expectedPeer
         self.acceptsDescriptors = acceptsDescriptors
         self.decoder = FrameDecoder(maxPayloadLength: maxPayloadLength)
+        self.maxPayloadLength = maxPayloadLength
         self.readBuffer = [UInt8](repeating: 0, count: 256 << 10)
     }
 
@@ -94,12 +96,53 @@ final class ControlChannel: @unchecked Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 writeQueue.async {
-                    continuation.resume(with: Result { try self.write(bytes, descriptors: descriptors, until: deadline) })
+                    continuation.resume(with: Result { try self.write(bytes[...], descriptors: descriptors, until: deadline) })
                 }
             }
         } onCancel: {
             interrupt()
         }
+    }
+
+    /// Sends `bytes` as a run of `type` frames of at most ``chunkLength`` bytes each, the last
+    /// one flagged with `lastChunkFlag`; the payload is written straight from `bytes`, not
+    /// copied into frames.
+    func sendChunked(_ type: FrameType, _ bytes: [UInt8], lastChunkFlag: UInt16, until deadline: ContinuousClock.Instant?) async throws {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                writeQueue.async {
+                    continuation.resume(with: Result {
+                        var start = 0
+                        repeat {
+                            let end = min(start + self.chunkLength, bytes.count)
+                            try self.writeFrame(type, flags: end == bytes.count ? lastChunkFlag : 0, payload: bytes[start..<end], until: deadline)
+                            start = end
+                        } while start < bytes.count
+                    })
+                }
+            }
+        } onCancel: {
+            interrupt()
+        }
+    }
+
+    /// The largest payload ``sendChunked(_:_:lastChunkFlag:until:)`` puts in one frame.
+    var chunkLength: Int { min(maxPayloadLength, 8 << 20) }
+
+    private func writeFrame(_ type: FrameType, flags: UInt16, payload: ArraySlice<UInt8>, until deadline: ContinuousClock.Instant?) throws {
+        var header = ByteWriter(capacity: Frame.headerLength)
+        header.raw(Frame.magic)
+        header.u8(Frame.protocolVersion)
+        header.u8(type.rawValue)
+        header.u16(flags)
+        header.u32(UInt32(payload.count))
+        var crc = CRC32C.checksum(header.bytes)
+        crc = payload.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) }
+        var trailer = ByteWriter(capacity: 4)
+        trailer.u32(crc)
+        try write(header.bytes[...], descriptors: [], until: deadline)
+        try write(payload, descriptors: [], until: deadline)
+        try write(trailer.bytes[...], descriptors: [], until: deadline)
     }
 
     /// Descriptors received that no frame has claimed; closed by the caller's error path.
@@ -187,7 +230,7 @@ final class ControlChannel: @unchecked Sendable {
         return claimed
     }
 
-    private func write(_ bytes: [UInt8], descriptors: [CInt], until deadline: ContinuousClock.Instant?) throws {
+    private func write(_ bytes: ArraySlice<UInt8>, descriptors: [CInt], until deadline: ContinuousClock.Instant?) throws {
         var offset = 0
         var attached = descriptors
         while offset < bytes.count {

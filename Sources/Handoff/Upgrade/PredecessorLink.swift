@@ -69,11 +69,14 @@ final class PredecessorLink: Sendable {
         try await channel.send(Frame(.ready), until: .now + configuration.upgradeTimeout)
     }
 
-    /// What the predecessor hands over after it drained: connections, until `STATE_END`.
+    /// What the predecessor hands over after it drained: connections and state envelopes,
+    /// until `STATE_END`.
     ///
     /// Throws if the predecessor goes away first; `received` then holds the connections that
-    /// arrived whole, which the caller adopts rather than reset.
-    func receiveHandover(received: inout [HandoffConnection]) async throws {
+    /// arrived whole, which the caller adopts rather than reset. The state is returned only
+    /// when it is complete, so nothing partial is ever applied.
+    func receiveHandover(received: inout [HandoffConnection]) async throws -> [Envelope] {
+        var state = StateChunk.Assembler(maxPayloadLength: configuration.maxStateSize)
         while true {
             guard let frame = try await channel.receive(until: nil) else {
                 throw HandoffError(.predecessorLost, "predecessor exited before it finished handing over")
@@ -82,8 +85,11 @@ final class PredecessorLink: Sendable {
             case .fds:
                 let entries = try validate(frame, allowed: [.connection])
                 received += entries.map { HandoffConnection(descriptor: $0.fd, unreadBytes: $0.record.extra) }
+            case .state:
+                try state.add(frame.frame)
             case .stateEnd:
-                return
+                try state.finish()
+                return state.envelopes
             case .abort:
                 throw HandoffError(.predecessorLost, "predecessor aborted: \(try ReasonMessage.decode(frame.frame.payload, what: "ABORT"))")
             default:

@@ -12,6 +12,7 @@ struct SuccessorSession {
     let generation: Int
     let descriptors: Descriptors
     let participant: (any UpgradeParticipant)?
+    let registry: HandoffRegistry
     let emit: @Sendable (UpgradeEvent) -> Void
 
     /// Runs the attempt; returns the new process's pid once it acknowledged the handover, and
@@ -49,12 +50,15 @@ struct SuccessorSession {
             try await introduce(channel, child: child, deadline: deadline)
             try await expect(.ready, from: channel, child: child, deadline: deadline, stage: "READY")
             emit(.successorReady(pid: child.pid))
+            configuration.stepHook?(.afterReady)
 
             emit(.draining)
             let drain = await self.drain(until: deadline)
             drained = drain.connections
             if let failure = drain.failure { throw failure }
-            try await hand(over: drain.connections, channel: channel, deadline: deadline)
+            let state = try await registry.collect()
+            try await hand(over: drain.connections, state: state, channel: channel, deadline: deadline)
+            configuration.stepHook?(.beforeAck)
             try await expect(.ack, from: channel, child: child, deadline: deadline, stage: "ACK")
             return (child.pid, channel)
         } catch {
@@ -111,16 +115,24 @@ struct SuccessorSession {
         guard hello.pid == child.pid else {
             throw HandoffError(.peerMismatch, "HELLO names pid \(hello.pid); the spawned process is \(child.pid)")
         }
+        configuration.stepHook?(.afterHello)
         let snapshot = descriptors.handoverSnapshot()
         try await send(snapshot.map { ($0.record, $0.fd) }, channel: channel, deadline: deadline)
         try await channel.send(Frame(.fdsEnd), until: deadline)
+        configuration.stepHook?(.afterFDSEnd)
     }
 
-    private func hand(over connections: [HandoffConnection], channel: ControlChannel, deadline: ContinuousClock.Instant) async throws {
+    /// Connections as `FDS` records, then each envelope in `STATE` chunks (the last chunk of an
+    /// envelope flagged), then `STATE_END`.
+    private func hand(over connections: [HandoffConnection], state: [Envelope], channel: ControlChannel, deadline: ContinuousClock.Instant) async throws {
         let records = connections.enumerated().map { index, connection in
             (DescriptorRecord(name: "connection-\(index)", kind: .connection, address: "", extra: connection.unreadBytes), connection.descriptor)
         }
         try await send(records, channel: channel, deadline: deadline)
+        for (index, envelope) in state.enumerated() {
+            try await channel.sendChunked(.state, envelope.encoded(), lastChunkFlag: StateChunk.lastFlag, until: deadline)
+            if index == 0 { configuration.stepHook?(.midState) }
+        }
         try await channel.send(Frame(.stateEnd), until: deadline)
     }
 

@@ -31,14 +31,18 @@ public final class Upgrader: Sendable {
     public let generation: Int
     /// The process this one took over from, if it was started by an upgrade.
     public var predecessorPID: pid_t? { link?.predecessorPID }
+    /// The ``HandoffAware`` instances whose state this process hands over and takes over.
+    /// Register them before ``run(participant:)``.
+    public let state: HandoffRegistry
 
     let executablePath: String
     let arguments: [String]
-    private let link: PredecessorLink?
-    private let machine: Mutex<UpgradeStateMachine>
-    private let broadcast = EventBroadcast<UpgradeEvent>()
+    let link: PredecessorLink?
+    let machine: Mutex<UpgradeStateMachine>
+    let broadcast = EventBroadcast<UpgradeEvent>()
     private let participant = Mutex<(any UpgradeParticipant)?>(nil)
     private let replacement = AsyncLatch<pid_t>()
+    private let resolvedStore = Mutex<(any HandoffStore)?>(nil)
     /// The channel to the successor that took over, held open until this process exits.
     private let successorChannel = Mutex<ControlChannel?>(nil)
     /// SIGHUP, trapped from `init` on so that none sent before ``run(participant:)`` is lost.
@@ -62,6 +66,9 @@ public final class Upgrader: Sendable {
             throw HandoffError(.invalidArgument, "cannot resolve this program's path from argv[0]; set UpgraderConfiguration.executablePath")
         }
         self.executablePath = path
+        self.state = HandoffRegistry(
+            producer: EnvelopeProducer(pid: getpid(), host: Upgrader.hostName(), build: configuration.buildID),
+            maxPayloadLength: configuration.maxStateSize)
 
         let environment = Upgrader.takeEnvironment()
         if let controlFD = environment.controlFD {
@@ -100,22 +107,27 @@ public final class Upgrader: Sendable {
 
     /// Runs upgrades until this process has been replaced.
     ///
-    /// In a successor, first takes the predecessor's handover and passes its connections to
-    /// `participant`'s ``UpgradeParticipant/adopt(_:)``. Then upgrades on every SIGHUP (a SIGHUP
-    /// during an upgrade is refused, never queued). Returns once a successor has taken over:
-    /// the process should then exit.
+    /// First restores state: a successor takes its predecessor's handover — state applied to
+    /// the registered ``HandoffAware`` instances, connections to `participant`'s
+    /// ``UpgradeParticipant/adopt(_:)`` — and a first generation claims state from the store.
+    /// ``HandoffRegistry/restored()`` then returns. From there it upgrades on every SIGHUP (a
+    /// SIGHUP during an upgrade is refused, never queued). Returns once a successor has taken
+    /// over: the process should then exit.
     /// - Parameter participant: Drains, resumes and adopts connections for the application.
-    /// - Throws: `CancellationError` if the calling task is cancelled.
+    /// - Throws: `CancellationError` if the calling task is cancelled; the reason, if this
+    ///   process refused its predecessor's state (the predecessor serves on; exit).
     public func run(participant: any UpgradeParticipant) async throws {
         self.participant.withLock { $0 = participant }
         let signals = hangups
         enum Outcome { case replaced, other }
         try await withThrowingTaskGroup(of: Outcome.self) { group in
-            if let link {
-                group.addTask {
-                    await self.takeOver(from: link, participant: participant)
-                    return .other
+            group.addTask {
+                if let link = self.link {
+                    try await self.takeOver(from: link, participant: participant)
+                } else {
+                    self.state.finish(await self.state.restore(from: self.store()))
                 }
+                return .other
             }
             if let signals {
                 group.addTask {
@@ -155,7 +167,8 @@ public final class Upgrader: Sendable {
         let session = SuccessorSession(
             configuration: configuration, executablePath: executablePath, arguments: arguments,
             generation: generation, descriptors: descriptors,
-            participant: participant.withLock { $0 }, emit: { [broadcast] in broadcast.emit($0) })
+            participant: participant.withLock { $0 }, registry: state,
+            emit: { [broadcast] in broadcast.emit($0) })
         do {
             let (pid, channel) = try await session.perform()
             successorChannel.withLock { $0 = channel }
@@ -172,37 +185,20 @@ public final class Upgrader: Sendable {
         }
     }
 
-    private func takeOver(from link: PredecessorLink, participant: any UpgradeParticipant) async {
-        var connections: [HandoffConnection] = []
-        do {
-            try await link.receiveHandover(received: &connections)
-            // The handover is complete whether or not the ACK reaches the predecessor: if it
-            // died meanwhile, this process is the only one left and takes over all the same.
-            try? await link.acknowledge()
-            machine.withLock { $0.handoverFinished() }
-            await participant.adopt(connections)
-            writePIDFile()
-            broadcast.emit(.tookOver(generation: generation, predecessor: link.predecessorPID))
-        } catch {
-            machine.withLock { $0.predecessorGone() }
-            await participant.adopt(connections)
-            writePIDFile()
-            broadcast.emit(.predecessorLost(error as? HandoffError ?? HandoffError(.predecessorLost, "\(error)")))
-            link.channel.shutdown()
-            return
+    /// The store in force: the configured one, or the default directory store, made once.
+    func store() -> any HandoffStore {
+        resolvedStore.withLock { resolved in
+            if let resolved { return resolved }
+            let store = configuration.store ?? Upgrader.defaultStore(program: executablePath)
+            resolved = store
+            return store
         }
-        await link.waitForExit()
-        machine.withLock { $0.predecessorGone() }
-        broadcast.emit(.predecessorExited)
     }
 
-    private func writePIDFile() {
-        guard let path = configuration.pidFile else { return }
-        do {
-            try PIDFile.write(getpid(), to: path)
-        } catch {
-            broadcast.emit(.failed(error.context("writing the PID file")))
-        }
+    /// Whether a successor took this process over.
+    var isReplaced: Bool {
+        if case .replaced = machine.withLock({ $0.state }) { return true }
+        return false
     }
 
     /// Reads and removes the handoff variables, so programs this process starts do not take
@@ -213,5 +209,10 @@ public final class Upgrader: Sendable {
         unsetenv("HANDOFF_CONTROL_FD")
         unsetenv("HANDOFF_GENERATION")
         return (control, generation)
+    }
+
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        return gethostname(&buffer, buffer.count) == 0 ? string(fromNulTerminated: buffer) : "unknown"
     }
 }

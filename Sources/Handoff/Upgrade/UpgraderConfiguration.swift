@@ -19,6 +19,17 @@ public struct UpgraderConfiguration: Sendable {
     public var maxFramePayload: Int = Frame.defaultMaxPayloadLength
     /// Whether ``Upgrader/run(participant:)`` upgrades on SIGHUP.
     public var upgradesOnSIGHUP: Bool = true
+    /// Where state waits when no successor takes it: offered at ``Upgrader/shutdown()``,
+    /// claimed at a start with no predecessor, and the fallback when a predecessor dies
+    /// mid-handover. `nil`: a ``DirectoryStore`` under the user's runtime directory, made on
+    /// first use.
+    public var store: (any HandoffStore)?
+    /// How long offered state stays claimable; `nil` for no limit.
+    public var stateTTL: Duration?
+    /// The largest state one instance may hand over, in bytes.
+    public var maxStateSize: Int = Envelope.defaultMaxPayloadLength
+    /// Called in the old process at each named step of an upgrade (testing SPI).
+    @_spi(Testing) public var stepHook: (@Sendable (UpgradeStep) -> Void)?
 
     /// Creates a configuration.
     public init(

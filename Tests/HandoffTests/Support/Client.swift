@@ -40,4 +40,17 @@ enum Client {
         }
         return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// Who answered: the "pid=<pid> generation=<n>" part of the fixture's answer.
+    static func who(port: UInt16) throws -> String {
+        try ask(port: port).split(separator: " ").prefix(2).joined(separator: " ")
+    }
+
+    /// The count the fixture answered with, and who answered.
+    static func count(port: UInt16) throws -> (who: String, count: Int) {
+        let answer = try ask(port: port)
+        let fields = answer.split(separator: " ")
+        let count = fields.first { $0.hasPrefix("count=") }.flatMap { Int($0.dropFirst(6)) } ?? -1
+        return (fields.prefix(2).joined(separator: " "), count)
+    }
 }

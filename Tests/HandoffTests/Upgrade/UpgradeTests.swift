@@ -11,14 +11,14 @@ struct UpgradeTests {
         let port = try fixture.port()
         var serving = try fixture.pid(ofGeneration: 1)
         try fixture.waitFor("ready", generation: 1)
-        #expect(try Client.ask(port: port) == "pid=\(serving) generation=1")
+        #expect(try Client.who(port: port) == "pid=\(serving) generation=1")
 
         for generation in 2...4 {
             try fixture.signal(SIGHUP, generation: generation - 1)
             let successor = try fixture.waitFor("event took-over", generation: generation).pid
             try fixture.waitUntilGone(serving)
             try fixture.waitFor("event predecessor-exited", generation: generation)
-            #expect(try Client.ask(port: port) == "pid=\(successor) generation=\(generation)")
+            #expect(try Client.who(port: port) == "pid=\(successor) generation=\(generation)")
             let pidFile = try String(contentsOf: fixture.directory.appendingPathComponent("fixture.pid"), encoding: .utf8)
             #expect(pidFile == "\(successor)\n")
             serving = successor
@@ -39,7 +39,7 @@ struct UpgradeTests {
         let port = try fixture.port()
         let parent = try fixture.pid(ofGeneration: 1)
         try fixture.waitFor("ready", generation: 1)
-        #expect(try Client.ask(port: port) == "pid=\(parent) generation=1")
+        #expect(try Client.who(port: port) == "pid=\(parent) generation=1")
 
         try fixture.signal(SIGHUP, generation: 1)
         let spawned = try fixture.waitFor("event spawned", generation: 1)
@@ -48,14 +48,14 @@ struct UpgradeTests {
         let child = Int32(FixtureProcess.field("pid", in: spawned.text)!)!
         try fixture.waitUntilGone(child)
         #expect(FixtureProcess.isAlive(parent))
-        #expect(try Client.ask(port: port) == "pid=\(parent) generation=1")
+        #expect(try Client.who(port: port) == "pid=\(parent) generation=1")
 
         try fixture.setPlan("ready")
         let mark = fixture.lineCount
         try fixture.signal(SIGHUP, generation: 1)
         let successor = try fixture.waitFor("event took-over", after: mark, generation: 2).pid
         try fixture.waitUntilGone(parent)
-        #expect(try Client.ask(port: port) == "pid=\(successor) generation=2")
+        #expect(try Client.who(port: port) == "pid=\(successor) generation=2")
     }
 
     @Test("a SIGHUP during an upgrade is refused with a reason, not queued", .timeLimit(.minutes(1)))
@@ -72,7 +72,7 @@ struct UpgradeTests {
         #expect(failed.text.contains("deadlineExceeded"))
         // Exactly one child was spawned: the refused request did not start another.
         #expect(fixture.allLines.filter { $0.text.hasPrefix("event spawned") }.count == 1)
-        #expect(try Client.ask(port: port).hasSuffix("generation=1"))
+        #expect(try Client.who(port: port).hasSuffix("generation=1"))
     }
 
     @Test("the new process starts with no descriptor but 0-3, even one the parent forgot to mark close-on-exec", .timeLimit(.minutes(1)))

@@ -1,0 +1,73 @@
+/// A type whose state survives the death or replacement of its process.
+///
+/// The dying process asks each registered instance for ``handoffState()``; whichever process
+/// claims it next — the successor of an upgrade, or the next start on this host through a
+/// ``HandoffStore`` — gets it exactly once through ``resume(from:)``.
+///
+/// ```swift
+/// final class Counter: HandoffAware {
+///     struct State: Codable, Sendable { var count: Int }
+///     static let handoffLabel = "counter"
+///     static let handoffVersion = 2
+///     private let count = Mutex(0)
+///     func handoffState() async throws -> State { State(count: count.withLock { $0 }) }
+///     func resume(from state: State) async throws { count.withLock { $0 = state.count } }
+///     static func migrate(_ old: HandoffPayload, fromVersion: Int) throws -> State {
+///         State(count: try old.decode(CounterV1.self).value)   // version 1 stored `value`
+///     }
+/// }
+/// try upgrader.state.register(counter)
+/// ```
+public protocol HandoffAware: AnyObject, Sendable {
+    /// The shape of the state today.
+    associatedtype State: Codable & Sendable
+
+    /// The stable name of this kind of state.
+    static var handoffLabel: String { get }
+    /// The version of ``State``'s shape; raise it when the shape changes.
+    static var handoffVersion: Int { get }
+    /// The oldest reader version that can decode state written today (default:
+    /// ``handoffVersion``). Lower it when a change only adds what older readers ignore.
+    static var handoffOldestReaderVersion: Int { get }
+    /// How the state is encoded (default: the binary codec).
+    static var handoffCodec: HandoffCodec { get }
+    /// Which instance this is, when there are several of one kind (default: `""`).
+    var handoffKey: String { get }
+
+    /// Gives up the state, in the dying process, after the application has drained.
+    func handoffState() async throws -> State
+    /// Takes the state over, in the process that claimed it.
+    func resume(from state: State) async throws
+    /// Turns state written in an older version into today's ``State``.
+    ///
+    /// Decode the old shape from `old` and convert it step by step (1→2→3).
+    /// - Throws: Any error refuses the state; it stays where it was.
+    static func migrate(_ old: HandoffPayload, fromVersion: Int) throws -> State
+}
+
+extension HandoffAware {
+    public static var handoffOldestReaderVersion: Int { handoffVersion }
+    public static var handoffCodec: HandoffCodec { .binary }
+    public var handoffKey: String { "" }
+
+    /// Refuses every older version: override to migrate.
+    public static func migrate(_ old: HandoffPayload, fromVersion: Int) throws -> State {
+        throw HandoffError(.migrationFailed, "\(handoffLabel) has no migration from version \(fromVersion) to \(handoffVersion)")
+    }
+}
+
+/// State written in an older version, handed to ``HandoffAware/migrate(_:fromVersion:)``.
+public struct HandoffPayload: Sendable {
+    /// The version the state was written in.
+    public let version: Int
+    /// How it is encoded.
+    public let codec: HandoffCodec
+    /// The encoded bytes.
+    public let bytes: [UInt8]
+
+    /// Decodes the payload as one of the old shapes.
+    /// - Throws: ``HandoffError/Code/codingFailed`` if it is not that shape.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try StateCodec.decode(type, from: bytes, codec: codec)
+    }
+}

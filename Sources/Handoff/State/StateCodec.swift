@@ -1,0 +1,33 @@
+import Foundation
+
+/// Encodes and decodes state payloads in the codec an envelope names.
+enum StateCodec {
+    static func encode<T: Encodable>(_ value: T, codec: HandoffCodec) throws -> [UInt8] {
+        do {
+            switch codec {
+            case .binary: return Array(try JSONEncoder().encode(value))  // interim until the binary codec lands
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return Array(try encoder.encode(value))
+            }
+        } catch let error as HandoffError {
+            throw error
+        } catch {
+            throw HandoffError(.codingFailed, "encoding \(T.self) as \(codec): \(error)")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], codec: HandoffCodec) throws -> T {
+        do {
+            switch codec {
+            case .binary: return try JSONDecoder().decode(type, from: Data(bytes))  // interim
+            case .json: return try JSONDecoder().decode(type, from: Data(bytes))
+            }
+        } catch let error as HandoffError {
+            throw error
+        } catch {
+            throw HandoffError(.codingFailed, "decoding \(T.self) from \(codec): \(error)")
+        }
+    }
+}
