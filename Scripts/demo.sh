@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The demo: build in release, start handoff-demo, drive keep-alive traffic at it, upgrade it
-# UPGRADES times (default 5) with SIGHUP while the traffic runs, and print what happened.
+# UPGRADES times (default 5) with SIGHUP while the traffic runs, and print what happened. The
+# traffic hits /count: its counter lives in the demo's state, which every upgrade hands to the
+# successor, so the next value after the traffic is one more than the requests made. Then the
+# demo is stopped (its state offered to --state-dir) and started again, and counts on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 upgrades=${UPGRADES:-5}
@@ -10,22 +13,49 @@ swift build -c release --product handoff-demo 2>&1 | tail -1
 swift build -c release --product handoff-bench 2>&1 | tail -1
 
 work=$(mktemp -d)
-trap 'kill -TERM $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# wait_for PATTERN COUNT: until the demo's log has COUNT lines matching PATTERN (10 s at most).
+# alive PID: the process exists and is not a zombie.
+alive() { [ -e "/proc/$1" ] && ! grep -qE '\) [ZX] ' "/proc/$1/stat" 2>/dev/null; }
+
+cleanup() {
+  local pid
+  pid=$(cat "$work/pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 300); do alive "$pid" || break; sleep 0.01; done
+    # Its state store is about to be removed: a demo that cannot offer its state serves on.
+    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_for PATTERN COUNT [LOG]: until LOG (the demo's log) has COUNT lines matching PATTERN
+# (10 s at most).
 wait_for() {
+  local log=${3:-$work/demo.log}
   for _ in $(seq 1 1000); do
-    [ "$(grep -cE "$1" "$work/demo.log" || true)" -ge "$2" ] && return 0
+    [ "$(grep -cE "$1" "$log" || true)" -ge "$2" ] && return 0
     sleep 0.01
   done
   echo "timed out waiting for '$1' in the demo's log:" >&2
-  cat "$work/demo.log" >&2
+  cat "$log" >&2
   exit 1
 }
 
-.build/release/handoff-demo --listen 127.0.0.1:0 --pid-file "$work/pid" >"$work/demo.log" 2>&1 &
-wait_for "listening=" 1
-port=$(grep -o 'listening=[^ ]*' "$work/demo.log" | head -1 | sed 's/.*://')
+# http_get PORT PATH: the last line of the answer to GET PATH.
+http_get() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1"; printf 'GET %s HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n' "$2" >&3; tail -n 1 <&3)
+}
+
+# start_demo LOG: starts handoff-demo logging to LOG; sets port once it listens.
+start_demo() {
+  .build/release/handoff-demo --listen 127.0.0.1:0 --pid-file "$work/pid" --state-dir "$work/state" >"$1" 2>&1 &
+  wait_for "listening=" 1 "$1"
+  port=$(grep -o 'listening=[^ ]*' "$1" | head -1 | sed 's/.*://')
+}
+
+start_demo "$work/demo.log"
 pids=("$(cat "$work/pid")")
 echo "handoff-demo pid ${pids[0]} serves http://127.0.0.1:$port/"
 
@@ -44,8 +74,20 @@ for i in $(seq 1 "$upgrades"); do
 done
 
 wait "$traffic" || true
-answer=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'GET / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n' >&3; tail -n 1 <&3)
-kill -TERM "$(cat "$work/pid")"
+answer=$(http_get "$port" /)
+next=$(http_get "$port" /count)
+
+# Stop for good: the state goes to --state-dir; the next start takes it from there.
+stopped=$(cat "$work/pid")
+kill -TERM "$stopped"
+wait_for "pid=$stopped generation=[0-9]+ state=stopped" 1
+offered=$(grep -oE "pid=$stopped generation=[0-9]+ state=offered .*" "$work/demo.log" | sed 's/.*state=offered //' || true)
+start_demo "$work/restart.log"
+restarted=$(cat "$work/pid")
+restored=$(grep -oE "state=(restored|nothing-to-restore|restore-failed).*" "$work/restart.log" | head -1 | sed 's/^state=//' || true)
+after_restart=$(http_get "$port" /count)
+kill -TERM "$restarted"
+wait_for "pid=$restarted generation=[0-9]+ state=stopped" 1 "$work/restart.log"
 
 took_over=$(grep -c "event=took-over" "$work/demo.log" || true)
 failed=$(grep -c "event=upgrade-failed" "$work/demo.log" || true)
@@ -57,4 +99,8 @@ echo "  pids:            ${pids[*]}"
 echo "  now serving:     $answer"
 echo "  requests:        $requests on 8 keep-alive connections, $failures failed"
 echo "  traffic detail:  $(cat "$work/traffic.txt")"
-[ "$failures" = 0 ] && [ "$failed" = 0 ] && [ "$took_over" = "$upgrades" ]
+echo "  counter:         $requests requests to /count, next value $next (expected $((requests + 1)))"
+echo "  stop/start:      pid $stopped offered ${offered:-nothing}; pid $restarted ${restored:-restored nothing}"
+echo "                   next value $after_restart (expected $((next + 1)))"
+[ "$failures" = 0 ] && [ "$failed" = 0 ] && [ "$took_over" = "$upgrades" ] \
+  && [ "$next" = "$((requests + 1))" ] && [ "$after_restart" = "$((next + 1))" ]

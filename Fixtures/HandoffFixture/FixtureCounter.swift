@@ -51,3 +51,28 @@ final class FixtureNote: HandoffAware {
 
     func resume(from state: State) async throws { text.withLock { $0 = state.text } }
 }
+
+/// Bulk state for the handoff benchmarks: FIXTURE_STATE_BYTES bytes of it.
+final class FixtureBlob: HandoffAware {
+    struct State: Codable, Sendable {
+        var bytes: Data
+    }
+
+    static let handoffLabel = "fixture.blob"
+    static let handoffVersion = 1
+    let bytes: Mutex<Data>
+
+    init(count: Int) {
+        var data = Data(count: count)
+        data.withUnsafeMutableBytes { raw in
+            for index in stride(from: 0, to: raw.count, by: 4096) { raw[index] = UInt8(truncatingIfNeeded: index >> 12) }
+        }
+        bytes = Mutex(data)
+    }
+
+    var count: Int { bytes.withLock { $0.count } }
+
+    func handoffState() async throws -> State { State(bytes: bytes.withLock { $0 }) }
+
+    func resume(from state: State) async throws { bytes.withLock { $0 = state.bytes } }
+}

@@ -16,6 +16,7 @@
 // State: each answer counts ("count=<n>"); the count is handoff state (FixtureCounter), stored in
 // FIXTURE_STATE_DIR when the process stops for good. FIXTURE_PARENT_FAULT=<step> makes the
 // process kill itself with SIGKILL at that upgrade step (UpgradeStep) while it is the old one.
+// FIXTURE_STATE_BYTES=N adds N bytes of bulk state, for the handoff benchmarks.
 // Other knobs: FIXTURE_KINDS=DIR (the first generation opens one descriptor of every kind under
 // DIR; successors claim and report them), FIXTURE_EXTRA_FDS=N (N extra files to pass on),
 // FIXTURE_LEAK_FD=1 (open a descriptor without close-on-exec, to prove it does not leak),
@@ -68,13 +69,15 @@ let note = FixtureNote()
 note.text.withLock { $0 = "written by generation \(generation)" }
 try upgrader.state.register(counter)
 try upgrader.state.register(note)
+let blob = environment["FIXTURE_STATE_BYTES"].flatMap(Int.init).map { FixtureBlob(count: $0) }
+if let blob { try upgrader.state.register(blob) }
 
 let listener = try upgrader.descriptors.listener(try SocketAddress(parsing: environment["FIXTURE_LISTEN"] ?? "127.0.0.1:0"), name: "main")
 let server = FixtureServer(listener: listener, generation: generation, counter: counter)
 server.start()
 Task {
     let outcome = await upgrader.state.restored()
-    say("restored \(outcome) count=\(counter.value)")
+    say("restored \(outcome) count=\(counter.value)" + (blob.map { " blob=\($0.count)" } ?? ""))
     server.open()
 }
 

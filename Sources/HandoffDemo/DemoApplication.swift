@@ -3,18 +3,24 @@ import Glibc
 #endif
 import Handoff
 
-/// The demo's whole life: start or inherit the listeners, serve, upgrade on SIGHUP, and stop.
+/// The demo's whole life: start or inherit the listeners and the state, serve, upgrade on
+/// SIGHUP, and stop.
 ///
 /// ``run(signals:)`` returns the exit status. It returns after a graceful stop (SIGTERM,
 /// SIGINT) or once a successor has taken over; in both cases every response begun has been
-/// written. After a takeover the handed-over connections are left alone: they are the
-/// successor's now.
+/// written. After a takeover the handed-over connections and the state are left alone: they
+/// are the successor's now.
+///
+/// Nothing is answered before the state is restored (from the predecessor, or from the store
+/// at a fresh start). A graceful stop drains, then offers the state to the store; if the
+/// store refuses it, the demo says so and serves on, keeping its connections.
 struct DemoApplication {
     var options: DemoOptions
 
     private enum Outcome: Sendable {
         case replaced
-        case signalled(CInt)
+        /// Stopped for good with the state offered; the drained connections are to be closed.
+        case stopped([HandoffConnection])
         case failed(String)
     }
 
@@ -23,8 +29,14 @@ struct DemoApplication {
     /// - Returns: The process exit status.
     func run(signals: TerminationSignals) async -> CInt {
         let upgrader: Upgrader
+        let state = DemoState()
         do {
-            upgrader = try await Upgrader(configuration: UpgraderConfiguration(pidFile: options.pidFile))
+            var configuration = UpgraderConfiguration(pidFile: options.pidFile)
+            if let directory = options.stateDirectory {
+                configuration.store = try DirectoryStore(directory: directory)
+            }
+            upgrader = try await Upgrader(configuration: configuration)
+            try upgrader.state.register(state)
         } catch {
             DemoLog(generation: 0)("state=failed error=\(String(describing: error).debugDescription)")
             return 1
@@ -35,20 +47,23 @@ struct DemoApplication {
             group.addTask {
                 for await event in events { log("event=\(event)") }
             }
-            let status = await serve(upgrader: upgrader, log: log, signals: signals)
+            let status = await serve(upgrader: upgrader, state: state, log: log, signals: signals)
             group.cancelAll()
             return status
         }
     }
 
-    private func serve(upgrader: Upgrader, log: DemoLog, signals: TerminationSignals) async -> CInt {
+    private func serve(
+        upgrader: Upgrader, state: DemoState, log: DemoLog, signals: TerminationSignals
+    ) async -> CInt {
         let server: DemoServer
         do {
             var listeners: [CInt] = []
             for address in options.listenAddresses {
                 listeners.append(try upgrader.descriptors.listener(try SocketAddress(parsing: address)))
             }
-            server = try DemoServer(listeners: listeners, generation: upgrader.generation, log: log)
+            server = try DemoServer(
+                listeners: listeners, generation: upgrader.generation, state: state, log: log)
             try await upgrader.ready()
             for listener in listeners { log("listening=\(try SocketName.local(of: listener))") }
         } catch {
@@ -69,7 +84,20 @@ struct DemoApplication {
                 }
             }
             group.addTask {
-                for await signal in signals.stream { return .signalled(signal) }
+                let restored = await upgrader.state.restored()
+                guard !Task.isCancelled else { return nil }
+                log(Self.describe(restored, state: state))
+                await server.startAnswering()
+                return nil
+            }
+            group.addTask {
+                for await signal in signals.stream {
+                    log("state=stopping signal=\(TerminationSignals.name(of: signal))")
+                    if let outcome = await Self.stop(server, upgrader: upgrader, state: state, log: log) {
+                        return outcome
+                    }
+                    if Task.isCancelled { return nil }
+                }
                 return nil
             }
             var first: Outcome?
@@ -83,20 +111,67 @@ struct DemoApplication {
         }
 
         let status: CInt
+        var closing: [HandoffConnection] = []
         switch outcome {
         case .replaced:
             log("state=replaced")
             status = 0
-        case .signalled(let signal):
-            log("state=stopping signal=\(TerminationSignals.name(of: signal))")
+        case .stopped(let connections):
+            closing = connections
             status = 0
         case .failed(let reason):
             log("state=failed error=\(reason.debugDescription)")
             status = 1
         }
-        await server.stop()
-        upgrader.descriptors.closeAll()
+        await server.stop(closing: closing)
+        upgrader.descriptors.closeAll()  // already closed after a stop with the state offered
         log("state=stopped")
         return status
+    }
+
+    /// Tries to stop for good: drains `server` (once the state is restored, answering what was
+    /// held), then offers the state through ``Upgrader/shutdown()``.
+    /// - Returns: ``Outcome/stopped(_:)`` with the drained connections; `nil` if the offer
+    ///   failed or the task was cancelled (a successor took over, the upgrader failed), and
+    ///   the server then serves on.
+    private static func stop(
+        _ server: DemoServer, upgrader: Upgrader, state: DemoState, log: DemoLog
+    ) async -> Outcome? {
+        _ = await upgrader.state.restored()
+        await server.startAnswering()
+        var connections: [HandoffConnection]?
+        while connections == nil && !Task.isCancelled {
+            do {
+                connections = try await server.drainForStop()
+            } catch {
+                // An upgrade is draining the server: it either takes over (and this task is
+                // cancelled) or rolls back, and the stop goes on.
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        guard let connections else { return nil }
+        guard !Task.isCancelled else {
+            await server.cancelStop(connections)  // the final stop closes them gracefully
+            return nil
+        }
+        do {
+            try await upgrader.shutdown()
+            log("state=offered \(state.summary)")
+            return .stopped(connections)
+        } catch {
+            log("state=offer-failed error=\(String(describing: error).debugDescription)")
+            await server.cancelStop(connections)
+            log("state=serving connections=\(connections.count)")
+            return nil
+        }
+    }
+
+    /// The log line for what became of the state this process could inherit.
+    private static func describe(_ outcome: HandoffRegistry.Outcome, state: DemoState) -> String {
+        switch outcome {
+        case .restored: "state=restored \(state.summary)"
+        case .nothingToRestore: "state=nothing-to-restore"
+        case .failed(let error): "state=restore-failed error=\(String(describing: error).debugDescription)"
+        }
     }
 }

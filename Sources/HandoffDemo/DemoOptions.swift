@@ -8,23 +8,29 @@ struct DemoOptions: Sendable {
     static let defaultListenAddress = "127.0.0.1:8080"
 
     static let usage = """
-        Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH]
+        Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH] [--state-dir PATH]
 
         An HTTP/1.1 server that upgrades itself without downtime: send it SIGHUP after
-        replacing its binary. SIGTERM or SIGINT stops it gracefully.
+        replacing its binary. SIGTERM or SIGINT stops it gracefully. Its counter and map
+        survive both: handed to the new process, or kept in a state store for the next start.
 
         Options:
           --listen HOST:PORT  Address to serve on; repeatable (default \(defaultListenAddress),
                               "[::1]:8080" for IPv6, port 0 for any free port).
           --pid-file PATH     File kept holding the pid of the process currently serving.
+          --state-dir PATH    Directory where the state waits between a stop and the next
+                              start (default: the library's store in the runtime directory).
           --help              Print this help.
 
-        Routes: GET / (pid and generation), GET /count (increments a counter).
+        Routes: GET / (pid and generation), GET /count (increments a counter),
+        PUT /kv/KEY (stores the body, at most 64 KiB) and GET /kv/KEY.
         """
 
     /// Where to listen, in the order given.
     var listenAddresses: [String] = []
     var pidFile: String?
+    /// The state store's directory; `nil` for the library's default store.
+    var stateDirectory: String?
     var showHelp = false
 
     /// Parses the arguments after the program name. `--name=value` works too.
@@ -49,6 +55,7 @@ struct DemoOptions: Sendable {
             switch name {
             case "--listen": options.listenAddresses.append(try value())
             case "--pid-file": options.pidFile = try value()
+            case "--state-dir": options.stateDirectory = try value()
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")
             }

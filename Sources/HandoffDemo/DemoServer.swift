@@ -10,11 +10,15 @@ import Handoff
 /// here are called from Swift concurrency, queue a ``ServerCommand`` for that thread and
 /// suspend until the thread resumes them.
 ///
+/// It accepts from the start but answers nothing before ``startAnswering()``, which the
+/// application calls once the upgrader has restored `state`:
+///
 /// ```swift
-/// let server = try DemoServer(listeners: [fd], generation: upgrader.generation, log: log)
+/// let server = try DemoServer(listeners: [fd], generation: upgrader.generation, state: state, log: log)
 /// try await upgrader.ready()
-/// try await upgrader.run(participant: server)
-/// await server.stop()
+/// async let running: Void = upgrader.run(participant: server)
+/// _ = await upgrader.state.restored()
+/// await server.startAnswering()
 /// ```
 final class DemoServer: UpgradeParticipant {
     private let loop: EventLoop<ServerCommand>
@@ -25,9 +29,10 @@ final class DemoServer: UpgradeParticipant {
     ///   - listeners: Listening sockets. They are switched to non-blocking mode (a flag shared
     ///     with every process holding them, which must all cope with `EAGAIN`) and never closed.
     ///   - generation: The upgrade generation `GET /` reports.
+    ///   - state: The counter and the map the routes serve.
     ///   - log: Where the upgrade steps are reported.
     /// - Throws: ``SystemCallError`` naming the call that failed.
-    init(listeners: [CInt], generation: Int, log: DemoLog) throws(SystemCallError) {
+    init(listeners: [CInt], generation: Int, state: DemoState, log: DemoLog) throws(SystemCallError) {
         self.log = log
         loop = try EventLoop()
         for listener in listeners {
@@ -39,7 +44,7 @@ final class DemoServer: UpgradeParticipant {
             try loop.epoll.add(listener, events: EPOLLIN.rawValue)
         }
         let epoll = loop.epoll
-        let responder = HTTPResponder(pid: Int(getpid()), generation: generation)
+        let responder = HTTPResponder(pid: Int(getpid()), generation: generation, state: state)
         try loop.start { HTTPServer(epoll: epoll, listeners: listeners, responder: responder) }
     }
 
@@ -48,14 +53,14 @@ final class DemoServer: UpgradeParticipant {
     /// - Throws: ``HTTPServer/Refusal`` if the server is not serving.
     func drain() async throws -> [HandoffConnection] {
         log("state=draining")
-        let connections = try await withCheckedThrowingContinuation { loop.submit(.drain($0)) }
+        let connections = try await withCheckedThrowingContinuation { loop.submit(.drain(.upgrade, $0)) }
         log("state=drained connections=\(connections.count)")
         return connections
     }
 
     /// Accepts again and serves the connections ``drain()`` returned.
     func resume(_ connections: [HandoffConnection]) async {
-        await withCheckedContinuation { loop.submit(.resume(connections, $0)) }
+        await withCheckedContinuation { loop.submit(.resume(.upgrade, connections, $0)) }
         log("state=resumed connections=\(connections.count)")
     }
 
@@ -65,11 +70,32 @@ final class DemoServer: UpgradeParticipant {
         log("state=adopted connections=\(connections.count)")
     }
 
+    /// Answers requests from now on, the held ones first. Idempotent.
+    func startAnswering() async {
+        await withCheckedContinuation { loop.submit(.startAnswering($0)) }
+    }
+
+    /// Drains for a final stop: stops accepting, writes out pending responses and detaches
+    /// every open connection, so that nothing changes the state any more. An upgrade is
+    /// refused from then on.
+    /// - Returns: The connections, for ``cancelStop(_:)`` or ``stop(closing:)``.
+    /// - Throws: ``HTTPServer/Refusal`` if the server is not serving (an upgrade is draining).
+    func drainForStop() async throws -> [HandoffConnection] {
+        try await withCheckedThrowingContinuation { loop.submit(.drain(.stop, $0)) }
+    }
+
+    /// Serves again after ``drainForStop()``, when the stop could not go on.
+    func cancelStop(_ connections: [HandoffConnection]) async {
+        await withCheckedContinuation { loop.submit(.resume(.stop, connections, $0)) }
+    }
+
     /// Stops gracefully: stops accepting, finishes writing responses, closes every connection
-    /// still open and ends the event loop thread. Leaves the listeners open.
+    /// still open and `closing` (without reading from them). The event loop thread stays, idle.
+    /// Leaves the listeners open.
     ///
-    /// Connections that a drain detached are not touched: they belong to the successor.
-    func stop() async {
-        await withCheckedContinuation { loop.submit(.stop($0)) }
+    /// Connections that a drain for an upgrade detached are not touched: they belong to the
+    /// successor.
+    func stop(closing: [HandoffConnection] = []) async {
+        await withCheckedContinuation { loop.submit(.stop(closing: closing, $0)) }
     }
 }

@@ -16,6 +16,8 @@ struct HTTPRequestHead {
     var keepAlive: Bool
     /// `true` for HTTP/1.1, `false` for HTTP/1.0.
     var isHTTP11: Bool
+    /// The body, framed by `Content-Length`: offsets into the parsed bytes (empty without one).
+    var body: Range<Int> = 0..<0
 }
 
 /// The outcome of parsing the start of a buffer.
@@ -96,6 +98,7 @@ enum HTTPRequestParser {
 
         head.keepAlive =
             head.isHTTP11 ? !fields.connectionClose : fields.connectionKeepAlive && !fields.connectionClose
+        head.body = cursor..<length
         return .request(head, length: length)
     }
 

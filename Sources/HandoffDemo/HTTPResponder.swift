@@ -5,13 +5,16 @@ import Glibc
 /// The demo's routes, writing whole responses into a connection's output buffer.
 ///
 /// - `GET /` answers `pid=<pid> generation=<n>`.
-/// - `GET /count` increments an in-memory counter and answers its new value.
+/// - `GET /count` increments the counter and answers its new value.
+/// - `PUT /kv/KEY` stores the request body under `KEY` (204); `GET /kv/KEY` answers it (404 if
+///   absent). Keys are the raw path bytes after `/kv/`, not percent-decoded; keys and values
+///   must be UTF-8 and within ``DemoState``'s bounds (414, 413, 507 otherwise).
 /// - Anything else is 404 (or 405 for a known path with another method).
 ///
-/// Every response carries `Content-Length`. Lives on the event loop thread: the counter needs
-/// no lock.
+/// Every response but 204 carries `Content-Length`. Lives on the event loop thread; the
+/// counter and the map are in ``DemoState``, which the upgrader reads too.
 struct HTTPResponder {
-    private var counter = 0
+    private let state: DemoState
     private let identityBody: [UInt8]
     /// The whole answer to a keep-alive HTTP/1.1 `GET /`, the path benchmarks hammer.
     private let identityResponse: [UInt8]
@@ -19,7 +22,9 @@ struct HTTPResponder {
     /// - Parameters:
     ///   - pid: The process identifier to report.
     ///   - generation: The upgrade generation to report.
-    init(pid: Int, generation: Int) {
+    ///   - state: The counter and the map.
+    init(pid: Int, generation: Int, state: DemoState) {
+        self.state = state
         identityBody = Array("pid=\(pid) generation=\(generation)\n".utf8)
         var response: [UInt8] = []
         Self.appendHead(
@@ -29,7 +34,7 @@ struct HTTPResponder {
     }
 
     /// Appends the response to `head`, whose path lies in `bytes`, to `output`.
-    mutating func respond(
+    func respond(
         to head: HTTPRequestHead, in bytes: UnsafeRawBufferPointer, into output: inout [UInt8]
     ) {
         let path = UnsafeRawBufferPointer(rebasing: bytes[head.path])
@@ -50,8 +55,7 @@ struct HTTPResponder {
             switch head.method {
             case .get, .head:
                 // HEAD describes what GET would answer without counting.
-                let value = counter + 1
-                if head.method == .get { counter = value }
+                let value = head.method == .get ? state.incrementCount() : state.count + 1
                 Self.appendHead(
                     .ok, bodyLength: Self.decimalDigits(value) + 1, keepAlive: head.keepAlive,
                     isHTTP11: head.isHTTP11, into: &output)
@@ -62,13 +66,61 @@ struct HTTPResponder {
             default:
                 appendMethodNotAllowed(head, allow: "Allow: GET, HEAD\r\n", into: &output)
             }
+        } else if path.count >= 4 && Self.equals(UnsafeRawBufferPointer(rebasing: path[0..<4]), "/kv/") {
+            let key = UnsafeRawBufferPointer(rebasing: path[4...])
+            respondToKeyValue(head, key: key, body: UnsafeRawBufferPointer(rebasing: bytes[head.body]), into: &output)
         } else {
-            let status: HTTPStatus = head.method == .other ? .notImplemented : .notFound
-            Self.appendHead(
-                status, bodyLength: status.errorBody.utf8CodeUnitCount, keepAlive: head.keepAlive,
-                isHTTP11: head.isHTTP11, into: &output)
-            if withBody { Self.append(status.errorBody, into: &output) }
+            Self.appendStatus(head.method == .other ? .notImplemented : .notFound, for: head, into: &output)
         }
+    }
+
+    /// `GET`, `HEAD` or `PUT /kv/KEY`.
+    private func respondToKeyValue(
+        _ head: HTTPRequestHead, key keyBytes: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer,
+        into output: inout [UInt8]
+    ) {
+        guard head.method == .get || head.method == .head || head.method == .put else {
+            appendMethodNotAllowed(head, allow: "Allow: GET, HEAD, PUT\r\n", into: &output)
+            return
+        }
+        guard !keyBytes.isEmpty else { return Self.appendStatus(.notFound, for: head, into: &output) }
+        guard keyBytes.count <= DemoState.maximumKeyBytes else {
+            return Self.appendStatus(.uriTooLong, for: head, into: &output)
+        }
+        guard let key = String(validating: keyBytes, as: UTF8.self) else {
+            return Self.appendStatus(.badRequest, for: head, into: &output)
+        }
+        if head.method == .put {
+            guard body.count <= DemoState.maximumValueBytes else {
+                return Self.appendStatus(.contentTooLarge, for: head, into: &output)
+            }
+            guard let value = String(validating: body, as: UTF8.self) else {
+                return Self.appendStatus(.badRequest, for: head, into: &output)
+            }
+            switch state.store(value, forKey: key) {
+            case .stored: Self.appendStatus(.noContent, for: head, into: &output)
+            case .full: Self.appendStatus(.insufficientStorage, for: head, into: &output)
+            }
+            return
+        }
+        guard let value = state.value(forKey: key) else {
+            return Self.appendStatus(.notFound, for: head, into: &output)
+        }
+        Self.appendHead(
+            .ok, bodyLength: value.utf8.count, keepAlive: head.keepAlive, isHTTP11: head.isHTTP11,
+            into: &output)
+        if head.method != .head { output.append(contentsOf: value.utf8) }
+    }
+
+    /// Appends `status` with its short body (none for `HEAD`), keeping the connection as
+    /// `head` asks.
+    private static func appendStatus(
+        _ status: HTTPStatus, for head: HTTPRequestHead, into output: inout [UInt8]
+    ) {
+        appendHead(
+            status, bodyLength: status.errorBody.utf8CodeUnitCount, keepAlive: head.keepAlive,
+            isHTTP11: head.isHTTP11, into: &output)
+        if head.method != .head { append(status.errorBody, into: &output) }
     }
 
     /// Appends an error response that closes the connection.
@@ -94,9 +146,11 @@ struct HTTPResponder {
         extraField: StaticString = "", into output: inout [UInt8]
     ) {
         append(status.statusLine, into: &output)
-        append("Content-Type: text/plain\r\nContent-Length: ", into: &output)
-        appendDecimal(bodyLength, into: &output)
-        append("\r\n", into: &output)
+        if status != .noContent {  // RFC 9110 §8.6: no Content-Length in a 204
+            append("Content-Type: text/plain\r\nContent-Length: ", into: &output)
+            appendDecimal(bodyLength, into: &output)
+            append("\r\n", into: &output)
+        }
         if !keepAlive {
             append("Connection: close\r\n", into: &output)
         } else if !isHTTP11 {

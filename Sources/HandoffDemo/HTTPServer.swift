@@ -7,8 +7,9 @@ import Handoff
 /// The HTTP server's state on its event loop thread: listeners, connections, and the
 /// drain/resume/adopt/stop steps of an upgrade.
 ///
-/// Reads are answered as soon as they arrive: every complete request in the buffer is
-/// handled in order (pipelining) and the responses are written with one `send(2)`. A
+/// Until ``ServerCommand/startAnswering(_:)`` (the state is restored) connections are accepted
+/// and adopted but not read. Then reads are answered as they arrive: every complete request in
+/// the buffer is handled in order (pipelining), the responses written with one `send(2)`. A
 /// connection with unsent output waits for `EPOLLOUT` and reads nothing more until it is
 /// flushed, so output stays bounded.
 ///
@@ -40,14 +41,20 @@ final class HTTPServer: EventLoopHandler {
     private let listeners: [CInt]
     private var listenersRegistered = true
     private var mode = Mode.serving
+    /// Why the server is draining, or drained; meaningful in ``Mode/draining``.
+    private var drainPurpose = ServerCommand.DrainPurpose.upgrade
+    /// Whether requests are answered yet.
+    private var answering = false
     /// Connections indexed by descriptor.
     private var connections: [HTTPConnection?] = []
     private var connectionCount = 0
-    private var responder: HTTPResponder
+    private let responder: HTTPResponder
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: 64 * 1024, alignment: 16)
 
     private var drainWaiter: CheckedContinuation<[HandoffConnection], any Error>?
+    /// Detached since the drain began; after its waiter has them, those adopted while drained
+    /// for a stop wait here for the resume or the stop.
     private var detached: [HandoffConnection] = []
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopDeadline: ContinuousClock.Instant?
@@ -129,7 +136,10 @@ final class HTTPServer: EventLoopHandler {
         let count = Glibc.read(connection.descriptor, readBuffer.baseAddress, readBuffer.count)
         if count > 0 {
             let received = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
-            if connection.inbound.isEmpty {
+            if !answering {
+                // Only a hang-up or an error wakes a held connection: keep what came first.
+                connection.inbound.append(contentsOf: received)
+            } else if connection.inbound.isEmpty {
                 let consumed = handleRequests(in: received, on: connection)
                 if consumed < count && !connection.closing {
                     connection.inbound.append(contentsOf: received[consumed...])
@@ -201,7 +211,7 @@ final class HTTPServer: EventLoopHandler {
         }
         switch mode {
         case .serving where !connection.closing:
-            setInterest(EPOLLIN.rawValue, for: connection)
+            setInterest(answering ? EPOLLIN.rawValue : 0, for: connection)
         case .draining where !connection.closing:
             detach(connection)
             finishIfIdle()
@@ -215,35 +225,54 @@ final class HTTPServer: EventLoopHandler {
 
     func handle(_ command: ServerCommand) {
         switch command {
-        case .drain(let waiter):
+        case .drain(let purpose, let waiter):
             guard mode == .serving, drainWaiter == nil else {
-                waiter.resume(throwing: Refusal(description: "the server is not serving (\(mode))"))
+                let purpose = mode == .draining ? " for \(drainPurpose)" : ""
+                waiter.resume(throwing: Refusal(description: "the server is not serving (\(mode)\(purpose))"))
                 return
             }
             mode = .draining
+            drainPurpose = purpose
             drainWaiter = waiter
             unregisterListeners()
             for case let connection? in connections { settle(connection) }
             finishIfIdle()
-        case .resume(let handedBack, let waiter):
-            if mode == .draining {
+        case .resume(let purpose, let handedBack, let waiter):
+            // An upgrade refused by a drain for a stop resumes nothing: the stop goes on.
+            if mode == .draining && drainWaiter == nil && drainPurpose == purpose {
                 mode = .serving
                 registerListeners()
+                serve(handedBack + takeLeftovers())
+            } else {
+                serve(handedBack)
             }
-            serve(handedBack)
             waiter.resume()
         case .adopt(let handedOver, let waiter):
             serve(handedOver)
             waiter.resume()
-        case .stop(let waiter):
+        case .startAnswering(let waiter):
+            if !answering {
+                answering = true
+                for case let connection? in connections {
+                    if mode == .serving && !connection.inbound.isEmpty && !connection.closing {
+                        handleBufferedRequests(on: connection)
+                    }
+                    settle(connection)
+                }
+            }
+            waiter.resume()
+        case .stop(let closing, let waiter):
             stopWaiters.append(waiter)
+            let leftovers = closing + takeLeftovers()
             guard mode != .stopped else {
+                serve(leftovers)
                 finishIfIdle()
                 return
             }
             mode = .stopping
             stopDeadline = ContinuousClock.now.advanced(by: Self.stopGracePeriod)
             unregisterListeners()
+            serve(leftovers)  // closed at once, unread: their requests were never begun
             for case let connection? in connections {
                 // Requests that have already arrived are in flight: answer them before closing.
                 if !connection.hasPendingOutput && !connection.closing { read(connection) }
@@ -251,6 +280,13 @@ final class HTTPServer: EventLoopHandler {
             }
             finishIfIdle()
         }
+    }
+
+    /// The connections detached after the drain's waiter was resumed, which nobody holds.
+    private func takeLeftovers() -> [HandoffConnection] {
+        guard drainWaiter == nil else { return [] }
+        defer { detached = [] }
+        return detached
     }
 
     /// Takes `handed` into the loop and answers the complete requests they already carry.
@@ -264,7 +300,7 @@ final class HTTPServer: EventLoopHandler {
             guard let connection = register(handoff.descriptor, unreadBytes: handoff.unreadBytes) else {
                 continue
             }
-            if mode == .serving && !connection.inbound.isEmpty {
+            if mode == .serving && answering && !connection.inbound.isEmpty {
                 handleBufferedRequests(on: connection)
             }
             settle(connection)
@@ -303,13 +339,15 @@ final class HTTPServer: EventLoopHandler {
     // MARK: Registration
 
     private func register(_ descriptor: CInt, unreadBytes: [UInt8]) -> HTTPConnection? {
+        // Held connections wait for no event (only hang-ups and errors wake them).
+        let interest = answering ? EPOLLIN.rawValue : 0
         do {
-            try epoll.add(descriptor, events: EPOLLIN.rawValue)
+            try epoll.add(descriptor, events: interest)
         } catch {
             _ = Glibc.close(descriptor)
             return nil
         }
-        let connection = HTTPConnection(descriptor: descriptor, interest: EPOLLIN.rawValue)
+        let connection = HTTPConnection(descriptor: descriptor, interest: interest)
         connection.inbound = unreadBytes
         let index = Int(descriptor)
         if index >= connections.count {

@@ -1,25 +1,31 @@
 /// The response statuses the demo sends, each with its status line and a short body.
 enum HTTPStatus {
     case ok
+    case noContent
     case badRequest
     case notFound
     case methodNotAllowed
     case contentTooLarge
+    case uriTooLong
     case headerFieldsTooLarge
     case notImplemented
     case httpVersionNotSupported
+    case insufficientStorage
 
     /// The status line, ending in CRLF.
     var statusLine: StaticString {
         switch self {
         case .ok: "HTTP/1.1 200 OK\r\n"
+        case .noContent: "HTTP/1.1 204 No Content\r\n"
         case .badRequest: "HTTP/1.1 400 Bad Request\r\n"
         case .notFound: "HTTP/1.1 404 Not Found\r\n"
         case .methodNotAllowed: "HTTP/1.1 405 Method Not Allowed\r\n"
         case .contentTooLarge: "HTTP/1.1 413 Content Too Large\r\n"
+        case .uriTooLong: "HTTP/1.1 414 URI Too Long\r\n"
         case .headerFieldsTooLarge: "HTTP/1.1 431 Request Header Fields Too Large\r\n"
         case .notImplemented: "HTTP/1.1 501 Not Implemented\r\n"
         case .httpVersionNotSupported: "HTTP/1.1 505 HTTP Version Not Supported\r\n"
+        case .insufficientStorage: "HTTP/1.1 507 Insufficient Storage\r\n"
         }
     }
 
@@ -27,13 +33,16 @@ enum HTTPStatus {
     var errorBody: StaticString {
         switch self {
         case .ok: "ok\n"
+        case .noContent: ""
         case .badRequest: "bad request\n"
         case .notFound: "not found\n"
         case .methodNotAllowed: "method not allowed\n"
         case .contentTooLarge: "content too large\n"
+        case .uriTooLong: "URI too long\n"
         case .headerFieldsTooLarge: "request header fields too large\n"
         case .notImplemented: "not implemented\n"
         case .httpVersionNotSupported: "HTTP version not supported\n"
+        case .insufficientStorage: "insufficient storage\n"
         }
     }
 }

@@ -21,6 +21,11 @@ struct UpgradeStateMachine: Sendable {
     }
 
     private(set) var state: State = .starting
+    /// Whether the state this process could inherit has been applied (or found absent): until
+    /// then there is nothing whole to hand on.
+    private(set) var stateSettled = false
+
+    mutating func settleState() { stateSettled = true }
 
     enum ReadyAction: Equatable {
         case sendReady
@@ -51,6 +56,8 @@ struct UpgradeStateMachine: Sendable {
     /// Whether an upgrade may start now; if so the state moves to `.upgrading`.
     mutating func requestUpgrade() -> HandoffError? {
         switch state {
+        case .idle where !stateSettled:
+            return HandoffError(.notReady, "this process is still restoring its state")
         case .idle:
             state = .upgrading
             return nil

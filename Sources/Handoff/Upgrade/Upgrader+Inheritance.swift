@@ -23,6 +23,8 @@ extension Upgrader {
             let lost = error as? HandoffError ?? HandoffError(.predecessorLost, "\(error)")
             broadcast.emit(.predecessorLost(lost))
             state.finish(await state.restore(from: store()))
+            machine.withLock { $0.settleState() }
+            upgradable.fulfill(())
             return
         }
         let unclaimed: [Envelope]
@@ -38,7 +40,10 @@ extension Upgrader {
         // The handover is complete whether or not the ACK reaches the predecessor: if it died
         // meanwhile, this process is the only one left and takes over all the same.
         try? await link.acknowledge()
-        machine.withLock { $0.handoverFinished() }
+        machine.withLock {
+            $0.handoverFinished()
+            $0.settleState()
+        }
         let applied = envelopes.count - unclaimed.count
         state.finish(applied == 0 ? .nothingToRestore : .restored(state.names))
         if !unclaimed.isEmpty {
@@ -55,6 +60,7 @@ extension Upgrader {
         await link.waitForExit()
         machine.withLock { $0.predecessorGone() }
         broadcast.emit(.predecessorExited)
+        upgradable.fulfill(())
     }
 
     /// Stops for good: offers the registered state to the store (unless a successor took it

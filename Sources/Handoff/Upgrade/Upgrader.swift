@@ -43,6 +43,8 @@ public final class Upgrader: Sendable {
     private let participant = Mutex<(any UpgradeParticipant)?>(nil)
     private let replacement = AsyncLatch<pid_t>()
     private let resolvedStore = Mutex<(any HandoffStore)?>(nil)
+    /// Fulfilled once this process may upgrade: its state is settled and its predecessor gone.
+    let upgradable = AsyncLatch<Void>()
     /// The channel to the successor that took over, held open until this process exits.
     private let successorChannel = Mutex<ControlChannel?>(nil)
     /// SIGHUP, trapped from `init` on so that none sent before ``run(participant:)`` is lost.
@@ -126,11 +128,16 @@ public final class Upgrader: Sendable {
                     try await self.takeOver(from: link, participant: participant)
                 } else {
                     self.state.finish(await self.state.restore(from: self.store()))
+                    self.machine.withLock { $0.settleState() }
+                    self.upgradable.fulfill(())
                 }
                 return .other
             }
             if let signals {
                 group.addTask {
+                    // SIGHUP acts once this process may upgrade: its state restored and its
+                    // predecessor gone. One sent before waits; one during an upgrade is refused.
+                    _ = try? await self.upgradable.wait()
                     await withDiscardingTaskGroup { attempts in
                         for await _ in signals.signals {
                             attempts.addTask { _ = try? await self.upgrade() }

@@ -41,6 +41,9 @@ final class FixtureProcess: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["FIXTURE_PLAN"] = planFile.path
         environment["FIXTURE_PID_FILE"] = directory.appendingPathComponent("fixture.pid").path
+        // The default state store lives under the runtime directory: one per test, so no state
+        // offered by one test (or run) is claimed by another.
+        environment["XDG_RUNTIME_DIR"] = directory.path
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         let pipe = Pipe()

@@ -6,7 +6,9 @@ import Testing
 struct DemoUpgradeTests {
     @Test("an idle keep-alive connection and a half-sent request are answered by the new process, never reset", .timeLimit(.minutes(1)))
     func connectionsSurvive() throws {
-        let demo = try FixtureProcess(program: "handoff-demo", arguments: ["--listen", "127.0.0.1:0"])
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-demo-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: store) }
+        let demo = try FixtureProcess(program: "handoff-demo", arguments: ["--listen", "127.0.0.1:0", "--state-dir", store.path])
         let listening = try demo.waitFor("listening=", generation: 1)
         let port = UInt16(FixtureProcess.field("listening", in: listening.text)!.split(separator: ":").last!)!
         let first = try demo.pid(ofGeneration: 1, marker: "listening=")
@@ -28,9 +30,10 @@ struct DemoUpgradeTests {
         let handedOver = try demo.waitFor("state=adopted", generation: 2)
         #expect(handedOver.text.contains("connections=2"))
 
-        // A graceful stop exits 0 and closes the connections it holds.
+        // A graceful stop offers the state, exits 0 and closes the connections it holds.
         #expect(kill(second, SIGTERM) == 0)
         try demo.waitFor("state=stopped", generation: 2)
+        #expect(FileManager.default.fileExists(atPath: store.path))
         try demo.waitUntilGone(second)
         #expect(throws: HTTPClient.Failure.self) { try idle.get("/") }
     }
@@ -55,7 +58,7 @@ extension DemoUpgradeTests {
         try "die-after-ready".write(to: plan, atomically: true, encoding: .utf8)
         try deploy("handoff-demo", to: app)
 
-        let demo = try FixtureProcess(program: "handoff-demo", executable: app, arguments: ["--listen", "127.0.0.1:0"],
+        let demo = try FixtureProcess(program: "handoff-demo", executable: app, arguments: ["--listen", "127.0.0.1:0", "--state-dir", directory.appendingPathComponent("store").path],
                                       environment: ["FIXTURE_PLAN": plan.path])
         let listening = try demo.waitFor("listening=", generation: 1)
         let port = UInt16(FixtureProcess.field("listening", in: listening.text)!.split(separator: ":").last!)!

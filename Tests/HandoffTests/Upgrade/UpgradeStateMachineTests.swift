@@ -9,6 +9,8 @@ struct UpgradeStateMachineTests {
         #expect(machine.requestUpgrade()?.code == .notReady)
         #expect(machine.ready(hasPredecessor: false) == .writePIDFile)
         #expect(machine.ready(hasPredecessor: false) != .writePIDFile)  // only once
+        #expect(machine.requestUpgrade()?.reason.contains("restoring its state") == true)
+        machine.settleState()
         #expect(machine.requestUpgrade() == nil)
         #expect(machine.requestUpgrade()?.code == .upgradeInProgress)
         machine.upgradeFailed()
@@ -24,6 +26,7 @@ struct UpgradeStateMachineTests {
         #expect(machine.ready(hasPredecessor: true) == .sendReady)
         #expect(machine.requestUpgrade()?.code == .notReady)
         machine.handoverFinished()
+        machine.settleState()
         #expect(machine.state == .awaitingPredecessorExit)
         #expect(machine.requestUpgrade()?.reason.contains("predecessor has not exited") == true)
         machine.predecessorGone()
