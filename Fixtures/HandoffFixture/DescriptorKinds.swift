@@ -9,7 +9,8 @@ enum DescriptorKinds {
         func report(_ name: String, _ fd: Int32) {
             lines.append("kind name=\(name) port=\(FixtureSupport.port(of: fd)) fd-ok=\(fcntl(fd, F_GETFD) >= 0) cloexec=\(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)")
         }
-        report("tcp4", try descriptors.listener(try SocketAddress(parsing: "127.0.0.1:0"), name: "tcp4"))
+        let tcp4 = try descriptors.listener(try SocketAddress(parsing: "127.0.0.1:0"), name: "tcp4")
+        report("tcp4", tcp4)
         report("tcp6", try descriptors.listener(try SocketAddress(parsing: "[::1]:0"), name: "tcp6"))
         report("udp4", try descriptors.datagram(try SocketAddress(parsing: "127.0.0.1:0"), name: "udp4"))
         report("udp6", try descriptors.datagram(try SocketAddress(parsing: "[::1]:0"), name: "udp6"))
@@ -20,11 +21,12 @@ enum DescriptorKinds {
         if let connection = try descriptors.inherited("connection", kind: .connection) {
             report("connection", connection)
         } else {
-            // The first generation connects to its own main listener and registers the socket.
+            // The first generation connects to the tcp4 listener, on which nobody accepts: the
+            // connection stays established in its queue for every generation.
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
+            address.sin_port = UInt16(FixtureSupport.port(of: tcp4)).bigEndian
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             _ = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
