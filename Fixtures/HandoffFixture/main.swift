@@ -123,11 +123,10 @@ default:
     break
 }
 
-let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .main)
-signal(SIGTERM, SIG_IGN)
-terminate.setEventHandler {
-    say("stopping")
-    Task {
+let termination = TrappedSignals([SIGTERM])
+Task {
+    for await _ in termination.stream {
+        say("stopping")
         do {
             try await upgrader.shutdown()
             say("stopped count=\(counter.value)")
@@ -137,7 +136,6 @@ terminate.setEventHandler {
         }
     }
 }
-terminate.resume()
 
 do {
     try await upgrader.run(participant: server)

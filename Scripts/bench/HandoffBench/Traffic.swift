@@ -1,4 +1,5 @@
 import Foundation
+import Handoff
 import Synchronization
 
 /// Keep-alive HTTP/1.1 load from a few connections, each on its own thread: send a GET, read
@@ -38,12 +39,9 @@ struct Traffic {
         let stop = Atomic<Bool>(false)
         let total = Mutex(Report())
         let done = DispatchGroup()
-        let stopSources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { stop.store(true, ordering: .relaxed) }
-            source.resume()
-            return source
+        let termination = TrappedSignals([SIGTERM, SIGINT])
+        let watcher = Task {
+            for await _ in termination.stream { stop.store(true, ordering: .relaxed) }
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         for _ in 0..<connections {
@@ -55,7 +53,7 @@ struct Traffic {
             }
         }
         done.wait()
-        stopSources.forEach { $0.cancel() }
+        watcher.cancel()
         return total.withLock { $0 }
     }
 

@@ -59,6 +59,15 @@ int chandoff_accept4(int socket, void *address, unsigned int *length, int flags)
 /// errno EEXIST). Returns 0 or -1 with errno set.
 int chandoff_rename_noreplace(const char *from, const char *to);
 
+/// Installs a handler for `signal` (sigaction, SA_RESTART) that writes the signal's number as
+/// one byte to a process-wide pipe, and returns the pipe's read end (close-on-exec,
+/// non-blocking; the same for every signal). Unlike SIG_IGN plus signalfd, a handled signal is
+/// never discarded, whichever thread blocks what. Returns -1 with errno set on failure.
+int chandoff_signal_pipe(int signal);
+
+/// The read end of that pipe, made if need be, with no handler installed; -1 with errno set.
+int chandoff_signal_pipe_read_end(void);
+
 /// pidfd_open(2): a descriptor that becomes readable when process `pid` exits (Linux 5.3+).
 int chandoff_pidfd_open(pid_t pid);
 

@@ -48,7 +48,7 @@ public final class Upgrader: Sendable {
     /// The channel to the successor that took over, held open until this process exits.
     private let successorChannel = Mutex<ControlChannel?>(nil)
     /// SIGHUP, trapped from `init` on so that none sent before ``run(participant:)`` is lost.
-    private let hangups: SignalStream?
+    private let hangups: TrappedSignals?
 
     /// Creates the upgrader: inherits the predecessor's descriptors if this process was started
     /// by an upgrade (`HANDOFF_CONTROL_FD` is set), or starts generation 1.
@@ -59,7 +59,7 @@ public final class Upgrader: Sendable {
     /// - Throws: ``HandoffError`` if the predecessor's descriptors cannot be taken: the process
     ///   should then exit, and its predecessor serves on.
     public init(configuration: UpgraderConfiguration = .init()) async throws {
-        self.hangups = configuration.upgradesOnSIGHUP ? SignalStream([SIGHUP]) : nil
+        self.hangups = configuration.upgradesOnSIGHUP ? TrappedSignals([SIGHUP]) : nil
         self.configuration = configuration
         self.descriptors = Descriptors()
         let argv = CommandLine.arguments
@@ -139,7 +139,7 @@ public final class Upgrader: Sendable {
                     // predecessor gone. One sent before waits; one during an upgrade is refused.
                     _ = try? await self.upgradable.wait()
                     await withDiscardingTaskGroup { attempts in
-                        for await _ in signals.signals {
+                        for await _ in signals.stream {
                             attempts.addTask { _ = try? await self.upgrade() }
                         }
                     }
