@@ -3,9 +3,16 @@
 //   handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS…]
 //       Starts PATH (the demo, or the fixture with --extra-fds), upgrades it N times with SIGHUP
 //       and prints SIGHUP → new process READY and SIGHUP → old process gone (median, max).
+//   handoff-bench pause --binary FIXTURE --bytes N [--count K]
+//       Upgrades the fixture carrying N bytes of state K times; prints the handoff pause (old
+//       process stops accepting → new process applied the state) and bytes/pause.
 //   handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]
 //       Keep-alive HTTP/1.1 GETs from C connections for S seconds (or until SIGTERM/SIGINT);
 //       prints requests, failures by kind, and the last /count value seen.
+//   handoff-bench codec [--count N] [--runs R]
+//       Encodes and decodes N small records (default 200000) with HandoffBinaryEncoder/Decoder,
+//       JSONEncoder/Decoder and binary PropertyListEncoder/Decoder; prints the best ms of R runs
+//       (default 5) and the ratios.
 import Foundation
 
 signal(SIGPIPE, SIG_IGN)
@@ -34,6 +41,17 @@ case "upgrades":
         complain("handoff-bench upgrades: \(error)\n")
         exit(1)
     }
+case "pause":
+    guard let binary = option("--binary", in: arguments), let bytes = option("--bytes", in: arguments).flatMap(Int.init) else {
+        complain("handoff-bench pause: --binary PATH and --bytes N are required\n")
+        exit(2)
+    }
+    do {
+        try HandoffPause(binary: binary, bytes: bytes, count: option("--count", in: arguments).flatMap(Int.init) ?? 5).run()
+    } catch {
+        complain("handoff-bench pause: \(error)\n")
+        exit(1)
+    }
 case "traffic":
     guard let port = option("--port", in: arguments).flatMap(UInt16.init) else {
         complain("handoff-bench traffic: --port P is required\n")
@@ -47,8 +65,18 @@ case "traffic":
     let report = traffic.run()
     say("\(report)")
     exit(report.failed == 0 ? 0 : 1)
+case "codec":
+    var bench = CodecBenchmark()
+    bench.count = option("--count", in: arguments).flatMap(Int.init) ?? bench.count
+    bench.runs = option("--runs", in: arguments).flatMap(Int.init) ?? bench.runs
+    do {
+        try bench.run()
+    } catch {
+        complain("handoff-bench codec: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R]\n")
     exit(2)
 }
 

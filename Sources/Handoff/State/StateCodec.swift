@@ -5,7 +5,7 @@ enum StateCodec {
     static func encode<T: Encodable>(_ value: T, codec: HandoffCodec) throws -> [UInt8] {
         do {
             switch codec {
-            case .binary: return Array(try JSONEncoder().encode(value))  // interim until the binary codec lands
+            case .binary: return try HandoffBinaryEncoder().encode(value)
             case .json:
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -21,7 +21,7 @@ enum StateCodec {
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], codec: HandoffCodec) throws -> T {
         do {
             switch codec {
-            case .binary: return try JSONDecoder().decode(type, from: Data(bytes))  // interim
+            case .binary: return try HandoffBinaryDecoder().decode(type, from: bytes)
             case .json: return try JSONDecoder().decode(type, from: Data(bytes))
             }
         } catch let error as HandoffError {

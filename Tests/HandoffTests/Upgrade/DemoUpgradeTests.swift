@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The demo server through real upgrades: its keep-alive connections move to the successor.
@@ -41,11 +42,38 @@ struct DemoUpgradeTests {
 
 extension DemoUpgradeTests {
     /// Replaces the file at `path` the way a deploy does: a new file, then `rename(2)` over it.
+    ///
+    /// The copy is written through a close-on-exec descriptor: a process another test spawns
+    /// meanwhile must not inherit it open for writing, or executing the file fails with ETXTBSY.
     private func deploy(_ program: String, to path: URL) throws {
         let staging = path.appendingPathExtension("new")
-        try? FileManager.default.removeItem(at: staging)
-        try FileManager.default.copyItem(at: FixtureProcess.binary(program), to: staging)
+        unlink(staging.path)
+        let contents = try [UInt8](Data(contentsOf: FixtureProcess.binary(program)))
+        let fd = open(staging.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        #expect(fd >= 0)
+        var offset = 0
+        while offset < contents.count {
+            let written = contents[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written <= 0 { break }
+            offset += written
+        }
+        close(fd)
+        #expect(offset == contents.count)
         #expect(rename(staging.path, path.path) == 0)
+    }
+
+    /// Starts `executable`, retrying for a while if it is momentarily busy (ETXTBSY): a process
+    /// spawned by another test can hold a descriptor to it until that process execs.
+    private func start(_ executable: URL, arguments: [String], plan: String) throws -> FixtureProcess {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            do {
+                return try FixtureProcess(program: "handoff-demo", executable: executable, arguments: arguments, plan: plan)
+            } catch let error as NSError where ContinuousClock.now < deadline
+                && (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) {
+                usleep(10_000)
+            }
+        }
     }
 
     @Test("a new binary that dies after READY is rolled back: the old process takes its connections back and serves them", .timeLimit(.minutes(1)))
@@ -54,12 +82,11 @@ extension DemoUpgradeTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let app = directory.appendingPathComponent("app")
-        let plan = directory.appendingPathComponent("plan")
-        try "die-after-ready".write(to: plan, atomically: true, encoding: .utf8)
         try deploy("handoff-demo", to: app)
 
-        let demo = try FixtureProcess(program: "handoff-demo", executable: app, arguments: ["--listen", "127.0.0.1:0", "--state-dir", directory.appendingPathComponent("store").path],
-                                      environment: ["FIXTURE_PLAN": plan.path])
+        // The plan is read by the fixture binary deployed below, as the demo's successor.
+        let demo = try start(app, arguments: ["--listen", "127.0.0.1:0", "--state-dir", directory.appendingPathComponent("store").path],
+                             plan: "die-after-ready")
         let listening = try demo.waitFor("listening=", generation: 1)
         let port = UInt16(FixtureProcess.field("listening", in: listening.text)!.split(separator: ":").last!)!
         let first = listening.pid
@@ -85,5 +112,43 @@ extension DemoUpgradeTests {
         #expect(try idle.get("/").body == "pid=\(second) generation=2")
         #expect(kill(second, SIGTERM) == 0)
         try demo.waitUntilGone(second)
+    }
+}
+
+extension DemoUpgradeTests {
+    @Test("clients that send exactly N requests to /count during upgrades read N+1 next: none lost, none counted twice", .timeLimit(.minutes(1)))
+    func counterIsExactAcrossUpgrades() throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-demo-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: store) }
+        let demo = try FixtureProcess(program: "handoff-demo", arguments: ["--listen", "127.0.0.1:0", "--state-dir", store.path])
+        let listening = try demo.waitFor("listening=", generation: 1)
+        let port = UInt16(FixtureProcess.field("listening", in: listening.text)!.split(separator: ":").last!)!
+        try demo.waitFor("state=", generation: 1)
+
+        let clients = 4, perClient = 400
+        let failures = Mutex<[String]>([])
+        let done = DispatchGroup()
+        for _ in 0..<clients {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                do {
+                    let client = try HTTPClient(port: port)
+                    for _ in 0..<perClient {
+                        let answer = try client.get("/count")
+                        if answer.status != 200 { failures.withLock { $0.append("status \(answer.status)") } }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        for generation in 2...6 {
+            #expect(kill(try demo.pid(ofGeneration: generation - 1, marker: "listening="), SIGHUP) == 0)
+            try demo.waitFor("event=predecessor-exited", generation: generation)
+        }
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(failures.withLock { $0 } == [])
+        #expect(try HTTPClient(port: port).get("/count").body == "\(clients * perClient + 1)")
     }
 }
