@@ -16,7 +16,8 @@
 // State: each answer counts ("count=<n>"); the count is handoff state (FixtureCounter), stored in
 // FIXTURE_STATE_DIR when the process stops for good. FIXTURE_PARENT_FAULT=<step> makes the
 // process kill itself with SIGKILL at that upgrade step (UpgradeStep) while it is the old one.
-// FIXTURE_STATE_BYTES=N adds N bytes of bulk state, for the handoff benchmarks.
+// FIXTURE_STATE_BYTES=N adds N bytes of bulk state, for the handoff benchmarks
+// (FIXTURE_MAX_STATE_BYTES raises the cap on one instance's state).
 // Other knobs: FIXTURE_KINDS=DIR (the first generation opens one descriptor of every kind under
 // DIR; successors claim and report them), FIXTURE_EXTRA_FDS=N (N extra files to pass on),
 // FIXTURE_LEAK_FD=1 (open a descriptor without close-on-exec, to prove it does not leak),
@@ -38,6 +39,9 @@ let rawControl: CInt = isSuccessor && plan != "ready" ? dup(3) : -1
 var configuration = UpgraderConfiguration(pidFile: environment["FIXTURE_PID_FILE"])
 if let timeout = environment["FIXTURE_UPGRADE_TIMEOUT_MS"].flatMap(Int.init) {
     configuration.upgradeTimeout = .milliseconds(timeout)
+}
+if let cap = environment["FIXTURE_MAX_STATE_BYTES"].flatMap(Int.init) {
+    configuration.maxStateSize = cap
 }
 if let directory = environment["FIXTURE_STATE_DIR"] {
     configuration.store = try DirectoryStore(directory: directory)

@@ -35,11 +35,19 @@ public struct Envelope: Sendable, Hashable {
 
     /// The envelope as bytes.
     public func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 128 + payload.count)
+        let (prefix, suffix) = wireParts()
+        return prefix + payload + suffix
+    }
+
+    /// The bytes before and after the payload: the envelope is `prefix + payload + suffix`,
+    /// without copying the payload.
+    func wireParts() -> (prefix: [UInt8], suffix: [UInt8]) {
+        var writer = ByteWriter(capacity: 128)
         header.write(to: &writer, payloadLength: payload.count)
-        writer.raw(payload)
-        writer.u32(CRC32C.checksum(writer.bytes))
-        return writer.bytes
+        let crc = payload.withUnsafeBytes { CRC32C.checksum($0, continuing: CRC32C.checksum(writer.bytes)) }
+        var suffix = ByteWriter(capacity: 4)
+        suffix.u32(crc)
+        return (writer.bytes, suffix.bytes)
     }
 
     /// Decodes and checks a whole envelope.
@@ -49,6 +57,24 @@ public struct Envelope: Sendable, Hashable {
     ///   ``HandoffError/Code/truncatedEnvelope``, ``HandoffError/Code/envelopeTooLarge`` or
     ///   ``HandoffError/Code/malformedPayload``, saying what was wrong.
     public init(decoding bytes: [UInt8], maxPayloadLength: Int = Envelope.defaultMaxPayloadLength) throws {
+        let (header, headerLength) = try Envelope.check(bytes, maxPayloadLength: maxPayloadLength)
+        self.header = header
+        self.payload = Array(bytes[headerLength..<(headerLength + header.payloadLength)])
+    }
+
+    /// Decodes and checks a whole envelope, reusing `bytes`' storage for the payload (moved to
+    /// the front in place) rather than copying it: for large state received whole.
+    init(taking bytes: consuming [UInt8], maxPayloadLength: Int) throws {
+        let (header, headerLength) = try Envelope.check(bytes, maxPayloadLength: maxPayloadLength)
+        var payload = bytes
+        payload.removeLast(4)
+        payload.removeFirst(headerLength)
+        self.header = header
+        self.payload = payload
+    }
+
+    /// Checks every length and both checksums; returns the header and its length.
+    private static func check(_ bytes: [UInt8], maxPayloadLength: Int) throws -> (EnvelopeHeader, Int) {
         let (header, headerLength) = try EnvelopeHeader.decode(bytes[...], maxPayloadLength: maxPayloadLength)
         let total = headerLength + header.payloadLength + 4
         guard bytes.count >= total else {
@@ -62,8 +88,7 @@ public struct Envelope: Sendable, Hashable {
         guard stored == computed else {
             throw HandoffError(.checksumMismatch, "envelope \(header.label)/\(header.key) checksum is \(hex(stored)), contents give \(hex(computed))")
         }
-        self.header = header
-        self.payload = Array(bytes[headerLength..<(headerLength + header.payloadLength)])
+        return (header, headerLength)
     }
 }
 

@@ -43,6 +43,10 @@ final class ControlChannel: @unchecked Sendable {
     init(fd: CInt, peerName: String, expectedPeer: pid_t?, acceptsDescriptors: Bool, maxPayloadLength: Int) throws(HandoffError) {
         try Syscall.setNonBlocking(fd)
         try Syscall.setCloseOnExec(fd)
+        // Large buffers: bulk state crosses with fewer wake-ups of the two processes. The kernel
+        // caps them at net.core.{w,r}mem_max; a refusal only costs speed.
+        try? Syscall.setSocketOption(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20, "SO_SNDBUF")
+        try? Syscall.setSocketOption(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF")
         if expectedPeer != nil {
             try Syscall.check("setsockopt(SO_PASSCRED)") { chandoff_enable_credentials(fd) }
         }
@@ -53,7 +57,7 @@ final class ControlChannel: @unchecked Sendable {
         self.acceptsDescriptors = acceptsDescriptors
         self.decoder = FrameDecoder(maxPayloadLength: maxPayloadLength)
         self.maxPayloadLength = maxPayloadLength
-        self.readBuffer = [UInt8](repeating: 0, count: 256 << 10)
+        self.readBuffer = [UInt8](repeating: 0, count: 1 << 20)
     }
 
     deinit {
@@ -104,20 +108,32 @@ final class ControlChannel: @unchecked Sendable {
         }
     }
 
-    /// Sends `bytes` as a run of `type` frames of at most ``chunkLength`` bytes each, the last
-    /// one flagged with `lastChunkFlag`; the payload is written straight from `bytes`, not
-    /// copied into frames.
-    func sendChunked(_ type: FrameType, _ bytes: [UInt8], lastChunkFlag: UInt16, until deadline: ContinuousClock.Instant?) async throws {
+    /// Sends the concatenation of `parts` as a run of `type` frames of at most
+    /// ``chunkLength`` bytes each, the last one flagged with `lastChunkFlag`. The bytes are
+    /// written straight from `parts`, never copied into frames or joined.
+    func sendChunked(_ type: FrameType, _ parts: [[UInt8]], lastChunkFlag: UInt16, until deadline: ContinuousClock.Instant?) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 writeQueue.async {
                     continuation.resume(with: Result {
-                        var start = 0
+                        let total = parts.reduce(0) { $0 + $1.count }
+                        var sent = 0
+                        var part = 0, offset = 0
                         repeat {
-                            let end = min(start + self.chunkLength, bytes.count)
-                            try self.writeFrame(type, flags: end == bytes.count ? lastChunkFlag : 0, payload: bytes[start..<end], until: deadline)
-                            start = end
-                        } while start < bytes.count
+                            let length = min(self.chunkLength, total - sent)
+                            // The pieces of `parts` that make up this chunk.
+                            var pieces: [ArraySlice<UInt8>] = []
+                            var needed = length
+                            while needed > 0 {
+                                let take = min(needed, parts[part].count - offset)
+                                pieces.append(parts[part][offset..<(offset + take)])
+                                needed -= take
+                                offset += take
+                                if offset == parts[part].count { part += 1; offset = 0 }
+                            }
+                            sent += length
+                            try self.writeFrame(type, flags: sent == total ? lastChunkFlag : 0, pieces: pieces, until: deadline)
+                        } while sent < total
                     })
                 }
             }
@@ -129,19 +145,19 @@ final class ControlChannel: @unchecked Sendable {
     /// The largest payload ``sendChunked(_:_:lastChunkFlag:until:)`` puts in one frame.
     var chunkLength: Int { min(maxPayloadLength, 8 << 20) }
 
-    private func writeFrame(_ type: FrameType, flags: UInt16, payload: ArraySlice<UInt8>, until deadline: ContinuousClock.Instant?) throws {
+    private func writeFrame(_ type: FrameType, flags: UInt16, pieces: [ArraySlice<UInt8>], until deadline: ContinuousClock.Instant?) throws {
         var header = ByteWriter(capacity: Frame.headerLength)
         header.raw(Frame.magic)
         header.u8(Frame.protocolVersion)
         header.u8(type.rawValue)
         header.u16(flags)
-        header.u32(UInt32(payload.count))
+        header.u32(UInt32(pieces.reduce(0) { $0 + $1.count }))
         var crc = CRC32C.checksum(header.bytes)
-        crc = payload.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) }
+        for piece in pieces { crc = piece.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) } }
         var trailer = ByteWriter(capacity: 4)
         trailer.u32(crc)
         try write(header.bytes[...], descriptors: [], until: deadline)
-        try write(payload, descriptors: [], until: deadline)
+        for piece in pieces { try write(piece, descriptors: [], until: deadline) }
         try write(trailer.bytes[...], descriptors: [], until: deadline)
     }
 

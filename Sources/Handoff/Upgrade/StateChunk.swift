@@ -19,11 +19,15 @@ enum StateChunk {
             if pending.count + frame.payload.count > maxEnvelopeLength {
                 throw HandoffError(.envelopeTooLarge, "state envelope grows past \(maxEnvelopeLength) bytes")
             }
+            if pending.isEmpty, let (header, headerLength) = try? EnvelopeHeader.decode(frame.payload[...], maxPayloadLength: maxEnvelopeLength) {
+                // Size the buffer once from the header, rather than growing it chunk by chunk.
+                pending.reserveCapacity(min(headerLength + header.payloadLength + 4, maxEnvelopeLength))
+            }
             pending += frame.payload
             guard frame.flags & StateChunk.lastFlag != 0 else { return }
             let bytes = pending
             pending = []
-            envelopes.append(try Envelope(decoding: bytes, maxPayloadLength: maxEnvelopeLength))
+            envelopes.append(try Envelope(taking: bytes, maxPayloadLength: maxEnvelopeLength))
         }
 
         /// Throws if an envelope was started and not finished.

@@ -129,8 +129,10 @@ struct SuccessorSession {
             (DescriptorRecord(name: "connection-\(index)", kind: .connection, address: "", extra: connection.unreadBytes), connection.descriptor)
         }
         try await send(records, channel: channel, deadline: deadline)
+        emit(.handingOver(connections: connections.count, stateBytes: state.reduce(0) { $0 + $1.payload.count }))
         for (index, envelope) in state.enumerated() {
-            try await channel.sendChunked(.state, envelope.encoded(), lastChunkFlag: StateChunk.lastFlag, until: deadline)
+            let (prefix, suffix) = envelope.wireParts()
+            try await channel.sendChunked(.state, [prefix, envelope.payload, suffix], lastChunkFlag: StateChunk.lastFlag, until: deadline)
             if index == 0 { configuration.stepHook?(.midState) }
         }
         try await channel.send(Frame(.stateEnd), until: deadline)

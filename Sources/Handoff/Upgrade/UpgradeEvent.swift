@@ -14,6 +14,10 @@ public enum UpgradeEvent: Sendable, CustomStringConvertible {
     case successorReady(pid: pid_t)
     /// This process is draining: it stopped accepting and finishes in-flight work.
     case draining
+    /// This process drained and is sending its connections and state to the new process.
+    case handingOver(connections: Int, stateBytes: Int)
+    /// This process received its predecessor's whole handover and is about to apply it.
+    case handoverReceived(connections: Int, stateBytes: Int)
     /// The new process acknowledged the handover: this process has been replaced and exits.
     case replaced(by: pid_t)
     /// The upgrade failed and this process serves on.
@@ -33,6 +37,8 @@ public enum UpgradeEvent: Sendable, CustomStringConvertible {
         case .spawned(let pid): "spawned pid=\(pid)"
         case .successorReady(let pid): "successor-ready pid=\(pid)"
         case .draining: "draining"
+        case .handingOver(let connections, let bytes): "handing-over connections=\(connections) state-bytes=\(bytes)"
+        case .handoverReceived(let connections, let bytes): "handover-received connections=\(connections) state-bytes=\(bytes)"
         case .replaced(let pid): "replaced by=\(pid)"
         case .failed(let error): "upgrade-failed reason=\"\(error)\""
         case .refused(let error): "upgrade-refused reason=\"\(error)\""

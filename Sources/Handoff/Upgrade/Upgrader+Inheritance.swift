@@ -27,6 +27,7 @@ extension Upgrader {
             upgradable.fulfill(())
             return
         }
+        broadcast.emit(.handoverReceived(connections: connections.count, stateBytes: envelopes.reduce(0) { $0 + $1.payload.count }))
         let unclaimed: [Envelope]
         do {
             unclaimed = try await state.apply(envelopes)
