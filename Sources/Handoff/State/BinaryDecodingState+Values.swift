@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The values of the wire format (see ``BinaryFormat``). `offset` is the value's tag and `limit`
 /// the end of what holds it (its container, or the value itself): every read is checked against

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The values of the wire format (see ``BinaryFormat``), written into the shared buffer.
 extension BinaryEncodingState {

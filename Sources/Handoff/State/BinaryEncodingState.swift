@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The state of one fast-path encode: a single growing buffer shared by every container, and the
 /// stack of frames (containers and single-value slots) that are still open in it.

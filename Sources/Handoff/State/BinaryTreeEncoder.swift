@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The slow path of ``HandoffBinaryEncoder``: builds the value as a tree first, so containers and
 /// encoders may be used in any order `Codable` allows — a `superEncoder()` used after its parent
