@@ -5,13 +5,19 @@ import Testing
 /// The demo server through real upgrades: its keep-alive connections move to the successor.
 @Suite("handoff-demo across upgrades", .serialized)
 struct DemoUpgradeTests {
-    @Test("an idle keep-alive connection and a half-sent request are answered by the new process, never reset", .timeLimit(.minutes(1)))
-    func connectionsSurvive() throws {
+    /// Starts the demo on a port of the kernel's choosing with a state directory of its own.
+    static func startDemo() throws -> (FixtureProcess, UInt16, URL) {
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-demo-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: store) }
         let demo = try FixtureProcess(program: "handoff-demo", arguments: ["--listen", "127.0.0.1:0", "--state-dir", store.path])
         let listening = try demo.waitFor("listening=", generation: 1)
         let port = UInt16(FixtureProcess.field("listening", in: listening.text)!.split(separator: ":").last!)!
+        return (demo, port, store)
+    }
+
+    @Test("an idle keep-alive connection and a half-sent request are answered by the new process, never reset", .timeLimit(.minutes(1)))
+    func connectionsSurvive() throws {
+        let (demo, port, store) = try Self.startDemo()
+        defer { try? FileManager.default.removeItem(at: store) }
         let first = try demo.pid(ofGeneration: 1, marker: "listening=")
 
         let idle = try HTTPClient(port: port)
@@ -118,11 +124,8 @@ extension DemoUpgradeTests {
 extension DemoUpgradeTests {
     @Test("clients that send exactly N requests to /count during upgrades read N+1 next: none lost, none counted twice", .timeLimit(.minutes(1)))
     func counterIsExactAcrossUpgrades() throws {
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-demo-\(UUID().uuidString.prefix(8))")
+        let (demo, port, store) = try Self.startDemo()
         defer { try? FileManager.default.removeItem(at: store) }
-        let demo = try FixtureProcess(program: "handoff-demo", arguments: ["--listen", "127.0.0.1:0", "--state-dir", store.path])
-        let listening = try demo.waitFor("listening=", generation: 1)
-        let port = UInt16(FixtureProcess.field("listening", in: listening.text)!.split(separator: ":").last!)!
         try demo.waitFor("state=", generation: 1)
 
         let clients = 4, perClient = 400
