@@ -51,7 +51,9 @@ public struct Envelope: Sendable, Hashable {
     }
 
     /// Decodes and checks a whole envelope.
-    /// - Parameter maxPayloadLength: The largest payload accepted.
+    /// - Parameters:
+    ///   - bytes: The envelope, exactly: trailing bytes are refused.
+    ///   - maxPayloadLength: The largest payload accepted.
     /// - Throws: ``HandoffError`` with ``HandoffError/Code/badMagic``,
     ///   ``HandoffError/Code/unsupportedVersion``, ``HandoffError/Code/checksumMismatch``,
     ///   ``HandoffError/Code/truncatedEnvelope``, ``HandoffError/Code/envelopeTooLarge`` or

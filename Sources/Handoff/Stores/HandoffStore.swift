@@ -25,7 +25,10 @@ public protocol HandoffStore: Sendable {
     func offer(_ envelope: Envelope, ttl: Duration?) async throws
 
     /// Claims the offer for `label` and `key`, if there is one.
-    /// - Parameter readerVersion: The newest state version the claimer understands.
+    /// - Parameters:
+    ///   - label: The kind of state.
+    ///   - key: The instance.
+    ///   - readerVersion: The newest state version the claimer understands.
     /// - Returns: The claim, holding the verified envelope; `nil` if nothing is offered.
     /// - Throws: ``HandoffError/Code/newerVersion`` if the envelope needs a newer reader,
     ///   or an envelope error (``HandoffError/Code/checksumMismatch`` …) if it is damaged; in
