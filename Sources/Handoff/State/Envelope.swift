@@ -64,17 +64,6 @@ public struct Envelope: Sendable, Hashable {
         self.payload = Array(bytes[headerLength..<(headerLength + header.payloadLength)])
     }
 
-    /// Decodes and checks a whole envelope, reusing `bytes`' storage for the payload (moved to
-    /// the front in place) rather than copying it: for large state received whole.
-    init(taking bytes: consuming [UInt8], maxPayloadLength: Int) throws {
-        let (header, headerLength) = try Envelope.check(bytes, maxPayloadLength: maxPayloadLength)
-        var payload = bytes
-        payload.removeLast(4)
-        payload.removeFirst(headerLength)
-        self.header = header
-        self.payload = payload
-    }
-
     /// Checks every length and both checksums; returns the header and its length.
     private static func check(_ bytes: [UInt8], maxPayloadLength: Int) throws -> (EnvelopeHeader, Int) {
         let (header, headerLength) = try EnvelopeHeader.decode(bytes[...], maxPayloadLength: maxPayloadLength)

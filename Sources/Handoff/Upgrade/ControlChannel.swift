@@ -9,7 +9,8 @@ import Glibc
 ///
 /// The socket is non-blocking; waiting happens in `poll(2)` on two dispatch queues (one per
 /// direction), never on the cooperative pool. Cancelling a waiting task interrupts the poll
-/// through an `eventfd`; a cancelled or closed channel stays unusable.
+/// through an `eventfd`; a cancelled or closed channel stays unusable. The handover's bulk state
+/// has a read path of its own (ControlChannel+Handover.swift), straight into its envelopes.
 ///
 /// `SO_PEERCRED` on a socket pair names the process that created the pair, not the one at the
 /// other end, so the peer is checked per message with `SO_PASSCRED` instead: the kernel stamps
@@ -30,13 +31,14 @@ final class ControlChannel: @unchecked Sendable {
     let peerName: String
     private let maxPayloadLength: Int
 
-    // Confined to `readQueue`.
-    private var decoder: FrameDecoder
+    // Confined to `readQueue`; `decoder` and `endOfStream` are shared with the handover's
+    // reading of STATE frames (ControlChannel+Handover.swift).
+    var decoder: FrameDecoder
     private var pendingDescriptors: [CInt] = []
-    private var endOfStream = false
+    var endOfStream = false
     private var readBuffer: [UInt8]
 
-    private let readQueue = DispatchQueue(label: "handoff.control.read")
+    let readQueue = DispatchQueue(label: "handoff.control.read")
     private let writeQueue = DispatchQueue(label: "handoff.control.write")
 
     /// Wraps a connected Unix stream socket; the channel owns and closes it.
@@ -73,7 +75,7 @@ final class ControlChannel: @unchecked Sendable {
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }
 
-    private func interrupt() {
+    func interrupt() {
         var one: UInt64 = 1
         _ = Glibc.write(wake, &one, 8)
     }
@@ -142,6 +144,10 @@ final class ControlChannel: @unchecked Sendable {
         }
     }
 
+    /// How much of a frame's payload is checksummed at a time before it is sent: little enough
+    /// to be read from the cache by the send that follows.
+    private static let sendStretch = 256 << 10
+
     /// The largest payload ``sendChunked(_:_:lastChunkFlag:until:)`` puts in one frame.
     var chunkLength: Int { min(maxPayloadLength, 8 << 20) }
 
@@ -153,11 +159,18 @@ final class ControlChannel: @unchecked Sendable {
         header.u16(flags)
         header.u32(UInt32(pieces.reduce(0) { $0 + $1.count }))
         var crc = CRC32C.checksum(header.bytes)
-        for piece in pieces { crc = piece.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) } }
+        try write(header.bytes[...], descriptors: [], until: deadline)
+        for piece in pieces {
+            var start = piece.startIndex
+            while start < piece.endIndex {
+                let end = min(start + Self.sendStretch, piece.endIndex)
+                crc = piece[start..<end].withUnsafeBytes { CRC32C.checksum($0, continuing: crc) }
+                try write(piece[start..<end], descriptors: [], until: deadline)
+                start = end
+            }
+        }
         var trailer = ByteWriter(capacity: 4)
         trailer.u32(crc)
-        try write(header.bytes[...], descriptors: [], until: deadline)
-        for piece in pieces { try write(piece, descriptors: [], until: deadline) }
         try write(trailer.bytes[...], descriptors: [], until: deadline)
     }
 
@@ -180,10 +193,7 @@ final class ControlChannel: @unchecked Sendable {
                 return Received(frame: frame, descriptors: try claimDescriptors(for: frame))
             }
             if endOfStream {
-                try decoder.finish()
-                if !pendingDescriptors.isEmpty {
-                    throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(pendingDescriptors.count) descriptors no frame accounts for")
-                }
+                try checkEndOfStream()
                 return nil
             }
             try wait(for: Int16(POLLIN), until: deadline)
@@ -191,16 +201,39 @@ final class ControlChannel: @unchecked Sendable {
         }
     }
 
-    private func receiveOnce() throws {
+    /// At end of stream: throws if a frame was cut off or descriptors went unclaimed.
+    func checkEndOfStream() throws {
+        try decoder.finish()
+        if !pendingDescriptors.isEmpty {
+            throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(pendingDescriptors.count) descriptors no frame accounts for")
+        }
+    }
+
+    /// Reads what is there into `readBuffer`, at most `limit` bytes, for the decoder.
+    func receiveOnce(upTo limit: Int = .max) throws {
+        precondition(limit > 0, "a read of nothing would look like end of stream")
+        let count = try readBuffer.withUnsafeMutableBytes { buffer in
+            try receiveMessage(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(limit, buffer.count)]), descriptorsAllowed: true)
+        }
+        guard let count else { return }
+        if count == 0 {
+            endOfStream = true
+            return
+        }
+        readBuffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    /// One recvmsg(2) into `buffer`, with every check of what came along. Descriptors are
+    /// queued for the `FDS` frames to claim, or, unless `descriptorsAllowed`, closed and refused.
+    /// - Returns: The bytes read, 0 at end of stream, `nil` if none were ready.
+    func receiveMessage(into buffer: UnsafeMutableRawBufferPointer, descriptorsAllowed: Bool) throws -> Int? {
         var descriptors = [CInt](repeating: -1, count: Int(CHANDOFF_MAX_FDS_PER_MESSAGE))
         var info = chandoff_received()
-        let count = readBuffer.withUnsafeMutableBytes { buffer in
-            chandoff_receive(fd, buffer.baseAddress, buffer.count, &descriptors, CHANDOFF_MAX_FDS_PER_MESSAGE, &info)
-        }
+        let count = chandoff_receive(fd, buffer.baseAddress, buffer.count, &descriptors, CHANDOFF_MAX_FDS_PER_MESSAGE, &info)
         if count < 0 {
             let error = errno
-            if error == EAGAIN || error == EINTR { return }
-            if error == ECONNRESET { endOfStream = true; return }
+            if error == EAGAIN || error == EINTR { return nil }
+            if error == ECONNRESET { return 0 }
             throw HandoffError.system("recvmsg(\(peerName))", errno: error)
         }
         let arrived = Array(descriptors.prefix(Int(info.fd_count)))
@@ -213,16 +246,17 @@ final class ControlChannel: @unchecked Sendable {
                 arrived.forEach(Syscall.close)
                 throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(arrived.count) descriptors; none were expected")
             }
+            guard descriptorsAllowed else {
+                arrived.forEach(Syscall.close)
+                throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(arrived.count) descriptors with a STATE frame")
+            }
             pendingDescriptors += arrived
             // One FDS frame's worth may arrive ahead of the frame that claims it; more is abuse.
             if pendingDescriptors.count > 2 * Int(CHANDOFF_MAX_FDS_PER_MESSAGE) {
                 throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(pendingDescriptors.count) descriptors ahead of their frames")
             }
         }
-        if count == 0 {
-            endOfStream = true
-            return
-        }
+        if count == 0 { return 0 }
         if let expectedPeer {
             guard info.has_credentials != 0 else {
                 throw HandoffError(.peerMismatch, "a message on the control channel carried no credentials")
@@ -231,10 +265,10 @@ final class ControlChannel: @unchecked Sendable {
                 throw HandoffError(.peerMismatch, "a message on the control channel came from pid \(info.pid), not \(peerName) (pid \(expectedPeer))")
             }
         }
-        readBuffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        return count
     }
 
-    private func claimDescriptors(for frame: Frame) throws -> [CInt] {
+    func claimDescriptors(for frame: Frame) throws -> [CInt] {
         guard frame.type == .fds else { return [] }
         guard frame.payload.count >= 2 else { return [] }  // the payload decoder reports it
         let wanted = Int(frame.payload[0]) << 8 | Int(frame.payload[1])
@@ -270,7 +304,7 @@ final class ControlChannel: @unchecked Sendable {
         }
     }
 
-    private func wait(for events: Int16, until deadline: ContinuousClock.Instant?) throws {
+    func wait(for events: Int16, until deadline: ContinuousClock.Instant?) throws {
         while true {
             var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
             var timeout: Int32 = -1

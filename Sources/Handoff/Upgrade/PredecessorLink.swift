@@ -76,23 +76,23 @@ final class PredecessorLink: Sendable {
     /// arrived whole, which the caller adopts rather than reset. The state is returned only
     /// when it is complete, so nothing partial is ever applied.
     func receiveHandover(received: inout [HandoffConnection]) async throws -> [Envelope] {
-        var state = StateChunk.Assembler(maxPayloadLength: configuration.maxStateSize)
+        let state = StateChunk.Assembler(maxPayloadLength: configuration.maxStateSize)
+        var envelopes: [Envelope] = []
         while true {
-            guard let frame = try await channel.receive(until: nil) else {
+            guard let item = try await channel.receiveHandover(state, until: nil) else {
                 throw HandoffError(.predecessorLost, "predecessor exited before it finished handing over")
             }
-            switch frame.frame.type {
-            case .fds:
+            switch item {
+            case .envelope(let envelope):
+                envelopes.append(envelope)
+            case .frame(let frame) where frame.frame.type == .fds:
                 let entries = try validate(frame, allowed: [.connection])
                 received += entries.map { HandoffConnection(descriptor: $0.fd, unreadBytes: $0.record.extra) }
-            case .state:
-                try state.add(frame.frame)
-            case .stateEnd:
-                try state.finish()
-                return state.envelopes
-            case .abort:
+            case .frame(let frame) where frame.frame.type == .stateEnd:
+                return envelopes
+            case .frame(let frame) where frame.frame.type == .abort:
                 throw HandoffError(.predecessorLost, "predecessor aborted: \(try ReasonMessage.decode(frame.frame.payload, what: "ABORT"))")
-            default:
+            case .frame(let frame):
                 throw HandoffError(.unexpectedFrame, "\(frame.frame.type) from the predecessor during the handover")
             }
         }

@@ -65,7 +65,8 @@ public struct FrameDecoder: Sendable {
         return value
     }
 
-    private mutating func decode() throws(HandoffError) -> Frame? {
+    /// Checks as much of the next frame's header as is buffered; returns it once it is whole.
+    private func header() throws(HandoffError) -> Frame.Header? {
         let available = bufferedCount
         // Refuse a wrong magic as soon as its first byte differs.
         for i in 0..<min(available, 4) where byte(i) != Frame.magic[i] {
@@ -83,8 +84,13 @@ public struct FrameDecoder: Sendable {
         if length > maxPayloadLength {
             throw HandoffError(.frameTooLarge, "frame declares \(length) payload bytes; the cap is \(maxPayloadLength)")
         }
-        let total = Frame.headerLength + length + Frame.trailerLength
-        guard available >= total else {
+        return Frame.Header(type: FrameType(rawValue: byte(5))!, flags: integer(at: 6, as: UInt16.self), length: length)
+    }
+
+    private mutating func decode() throws(HandoffError) -> Frame? {
+        guard let header = try header() else { return nil }
+        let total = Frame.headerLength + header.length + Frame.trailerLength
+        guard bufferedCount >= total else {
             if buffer.capacity < start + total { buffer.reserveCapacity(start + total) }
             return nil
         }
@@ -95,15 +101,126 @@ public struct FrameDecoder: Sendable {
         if expected != actual {
             throw HandoffError(.checksumMismatch, "frame checksum is \(hex(expected)), contents give \(hex(actual))")
         }
-        let type = FrameType(rawValue: byte(5))!
-        let flags = integer(at: 6, as: UInt16.self)
-        let payload = Array(buffer[(start + Frame.headerLength)..<(start + Frame.headerLength + length)])
-        start += total
+        let payload = Array(buffer[(start + Frame.headerLength)..<(start + Frame.headerLength + header.length)])
+        consume(total)
+        return Frame(header.type, flags: header.flags, payload: payload)
+    }
+
+    private mutating func consume(_ count: Int) {
+        start += count
         if start == buffer.count {
             buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
             start = 0
         }
-        return Frame(type, flags: flags, payload: payload)
+    }
+}
+
+// MARK: Payloads read by the caller
+
+extension Frame {
+    /// What precedes a frame's payload, as ``FrameDecoder`` checked it.
+    struct Header: Equatable {
+        var type: FrameType
+        var flags: UInt16
+        /// The payload's length in bytes.
+        var length: Int
+    }
+}
+
+// A reader with a better place for a large payload than this buffer (`ControlChannel` reading
+// `STATE` frames into their envelope) takes the header from the decoder, then the payload and
+// trailer itself: what is already buffered through `take(into:)`, the rest from its source.
+extension FrameDecoder {
+    /// The next frame's header once its bytes are buffered, checked as ``next()`` checks it;
+    /// `nil` if more bytes are needed.
+    /// - Throws: As ``next()``, except ``HandoffError/Code/checksumMismatch``: the caller that
+    ///   reads the payload checks the trailer.
+    mutating func peekHeader() throws(HandoffError) -> Frame.Header? {
+        if let failure { throw failure }
+        do {
+            return try header()
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Drops the header ``peekHeader()`` returned, leaving the payload to the caller.
+    /// - Returns: The checksum of the header's bytes, which the frame's checksum continues.
+    mutating func skipHeader() -> UInt32 {
+        precondition(bufferedCount >= Frame.headerLength, "no header is buffered")
+        let crc = buffer.withUnsafeBytes {
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + Frame.headerLength)]))
+        }
+        consume(Frame.headerLength)
+        return crc
+    }
+
+    /// Moves up to `destination.count` buffered bytes into `destination`.
+    /// - Returns: How many were moved.
+    mutating func take(into destination: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(destination.count, bufferedCount)
+        guard count > 0 else { return 0 }
+        buffer.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+        consume(count)
+        return count
+    }
+
+    /// Marks the stream broken where the caller found a fault in a frame it read itself: every
+    /// later call throws `error`, as after a fault the decoder found.
+    mutating func fail(_ error: HandoffError) {
+        if failure == nil { failure = error }
+    }
+}
+
+// MARK: Checksums of payloads read by the caller
+
+extension CRC32C {
+    /// The checksum of `a + b` from the checksum of `a`, that of `b` (started from 0) and
+    /// `b`'s length, without reading either: zlib's `crc32_combine`, for the Castagnoli
+    /// polynomial.
+    ///
+    /// Lets one pass over bytes serve two checksums that began at different places (a frame's
+    /// and an envelope's): checksum a piece once, then fold it into each.
+    static func combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
+        precondition(secondLength >= 0, "a negative length")
+        // Appending n bytes multiplies the first checksum by x^(8n), modulo the polynomial.
+        var power: UInt32 = 1 << 31  // x^0
+        var bits = UInt(secondLength)
+        var k = 3  // x^(2^3) = x^8: one byte
+        while bits != 0 {
+            if bits & 1 != 0 { power = multiply(powersOfX[k], power) }
+            bits >>= 1
+            k += 1
+        }
+        return multiply(power, first) ^ second
+    }
+
+    /// The reflected Castagnoli polynomial.
+    private static let polynomial: UInt32 = 0x82F6_3B78
+
+    /// `x^(2^k)` modulo the polynomial, for every `k` a length in bits can need.
+    private static let powersOfX: [UInt32] = {
+        var power: UInt32 = 1 << 30  // x^1
+        var table = [power]
+        for _ in 1..<(3 + UInt.bitWidth) {
+            power = multiply(power, power)
+            table.append(power)
+        }
+        return table
+    }()
+
+    /// `a * b` modulo the polynomial, in reflected bit order (the top bit is `x^0`).
+    private static func multiply(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        var product: UInt32 = 0
+        var b = b
+        var bit: UInt32 = 1 << 31
+        while bit != 0 {
+            if a & bit != 0 { product ^= b }
+            b = b & 1 != 0 ? (b >> 1) ^ polynomial : b >> 1
+            bit >>= 1
+        }
+        return product
     }
 }
 

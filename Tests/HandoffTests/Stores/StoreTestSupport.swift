@@ -75,15 +75,22 @@ final class StoreFixtureRun: Sendable {
         process.standardOutput = out
         process.standardError = err
         let collected = self.collected
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { collected.output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { collected.errors.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
         try process.run()
+        // Plain reader threads, not `readabilityHandler`: churning dispatch read sources for
+        // hundreds of short-lived pipes trips a libdispatch race on Linux that can crash the
+        // test process.
+        let output = out.fileHandleForReading, errors = err.fileHandleForReading
+        Thread.detachNewThread { Self.drain(output) { text in collected.output.withLock { $0 += text } } }
+        Thread.detachNewThread { Self.drain(errors) { text in collected.errors.withLock { $0 += text } } }
+    }
+
+    /// Reads `handle` until end of file.
+    private static func drain(_ handle: FileHandle, _ append: (String) -> Void) {
+        while true {
+            let data = handle.availableData
+            if data.isEmpty { return }
+            append(String(decoding: data, as: UTF8.self))
+        }
     }
 
     var pid: Int32 { process.processIdentifier }
