@@ -123,7 +123,7 @@ final class FixtureProcess: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if !FixtureProcess.isAlive(pid) { return }
-            usleep(2_000)
+            usleep(2_000)  // polling with a deadline
         }
         Issue.record("pid \(pid) still alive after \(timeout)", sourceLocation: sourceLocation)
         throw FixtureError.timedOut
