@@ -19,8 +19,11 @@ public final class Descriptors: Sendable {
     struct Entry: Sendable {
         var record: DescriptorRecord
         var fd: CInt
+        /// The socket's local address, as validated when it was made, registered or received.
+        var bound: SocketAddress?
+
         /// A Unix socket path this process may remove at its final shutdown.
-        var path: String?
+        var path: String? { Descriptors.path(of: bound, kind: record.kind) }
     }
 
     /// Held descriptors by name, each with the sequence number that keeps them in the order
@@ -88,14 +91,14 @@ public final class Descriptors: Sendable {
     /// - Throws: ``HandoffError/Code/duplicateName`` if the name is taken, or
     ///   ``HandoffError/Code/descriptorMismatch`` if `fd` is not a `kind`.
     public func register(_ fd: CInt, name: String, kind: DescriptorKind) throws {
-        let address = try Sockets.validate(fd, as: kind, name: name)
+        let address = try Sockets.validate(fd, as: kind, name: name)?.address
         try Syscall.setCloseOnExec(fd)
         try state.withLock { state throws(HandoffError) in
             if state.active[name] != nil || state.inherited[name] != nil {
                 throw HandoffError(.duplicateName, "a descriptor named \"\(name)\" is already registered")
             }
             let record = DescriptorRecord(name: name, kind: kind, address: address?.description ?? "", extra: [])
-            state.hold(Entry(record: record, fd: fd, path: Descriptors.path(of: address, kind: kind)))
+            state.hold(Entry(record: record, fd: fd, bound: address))
         }
     }
 
@@ -188,10 +191,11 @@ public final class Descriptors: Sendable {
             if entry.record.kind != kind {
                 throw HandoffError(.descriptorMismatch, "inherited \"\(name)\" is a \(entry.record.kind), not a \(kind)")
             }
+            // The descriptor was validated against its kind when it arrived; only the address
+            // asked for remains to compare.
             if let address {
-                let bound = try Sockets.validate(entry.fd, as: kind, name: name)
-                guard let bound, address.isSatisfied(by: bound) else {
-                    throw HandoffError(.descriptorMismatch, "inherited \"\(name)\" is bound to \(bound?.description ?? "nothing"), not \(address)")
+                guard let bound = entry.bound, address.isSatisfied(by: bound) else {
+                    throw HandoffError(.descriptorMismatch, "inherited \"\(name)\" is bound to \(entry.bound?.description ?? "nothing"), not \(address)")
                 }
             }
             return entry.fd
@@ -199,7 +203,7 @@ public final class Descriptors: Sendable {
         let fd = try create()
         let text = addressText ?? address?.description ?? ""
         let record = DescriptorRecord(name: name, kind: kind, address: text, extra: [])
-        let entry = Entry(record: record, fd: fd, path: Descriptors.path(of: address, kind: kind))
+        let entry = Entry(record: record, fd: fd, bound: address)
         try state.withLock { state throws(HandoffError) in
             // Checked again: another thread may have taken the name while the socket was made.
             if state.active[name] != nil {

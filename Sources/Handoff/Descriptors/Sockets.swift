@@ -69,14 +69,15 @@ enum Sockets {
         return result == ECONNREFUSED
     }
 
-    /// Checks that `fd` is what `kind` says, and returns its local address for sockets.
+    /// Checks that `fd` is what `kind` says, and returns its local address for sockets (as
+    /// ``SocketAddress/local(of:)`` does); `nil` for a file.
     ///
     /// A listener must be a listening (`SO_ACCEPTCONN`) stream socket; a connection a stream
     /// socket that is not listening and has a peer; a datagram socket a `datagramSocket` one; a file
     /// anything that is not a socket.
     /// - Throws: ``HandoffError/Code/descriptorMismatch`` naming what differs.
     @discardableResult
-    static func validate(_ fd: CInt, as kind: DescriptorKind, name: String) throws(HandoffError) -> SocketAddress? {
+    static func validate(_ fd: CInt, as kind: DescriptorKind, name: String) throws(HandoffError) -> (family: Int32, address: SocketAddress?)? {
         func mismatch(_ why: String) -> HandoffError {
             HandoffError(.descriptorMismatch, "descriptor \"\(name)\" (fd \(fd)) should be a \(kind) but \(why)")
         }
@@ -108,10 +109,10 @@ enum Sockets {
         case .file:
             break
         }
-        let family = try SocketAddress.family(of: fd)
-        guard family == AF_INET || family == AF_INET6 || family == AF_UNIX else {
-            throw mismatch("has address family \(family)")
+        let local = try SocketAddress.local(of: fd)
+        guard local.family == AF_INET || local.family == AF_INET6 || local.family == AF_UNIX else {
+            throw mismatch("has address family \(local.family)")
         }
-        return try SocketAddress.local(of: fd)
+        return local
     }
 }

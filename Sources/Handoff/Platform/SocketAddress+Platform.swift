@@ -86,8 +86,9 @@ extension SocketAddress {
         }
     }
 
-    /// getsockname(2) of `fd`.
-    static func local(of fd: CInt) throws(HandoffError) -> SocketAddress? {
+    /// getsockname(2) of `fd`: its address family, and its address where the family is one we
+    /// handle and the socket is bound (`nil` for an unnamed Unix socket, such as a socket pair's).
+    static func local(of fd: CInt) throws(HandoffError) -> (family: Int32, address: SocketAddress?) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         try withUnsafeMutablePointer(to: &storage) { pointer throws(HandoffError) in
@@ -95,18 +96,6 @@ extension SocketAddress {
                 _ = try Syscall.check("getsockname") { getsockname(fd, address, &length) }
             }
         }
-        return SocketAddress(storage: storage, length: length)
-    }
-
-    /// The family getsockname(2) reports for `fd`.
-    static func family(of fd: CInt) throws(HandoffError) -> Int32 {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        try withUnsafeMutablePointer(to: &storage) { pointer throws(HandoffError) in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(HandoffError) in
-                _ = try Syscall.check("getsockname") { getsockname(fd, address, &length) }
-            }
-        }
-        return Int32(storage.ss_family)
+        return (Int32(storage.ss_family), SocketAddress(storage: storage, length: length))
     }
 }

@@ -67,9 +67,6 @@ enum Syscall {
             setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size))
         }
     }
-
-    /// The process id.
-    static var processID: pid_t { getpid() }
 }
 
 /// `SOCK_STREAM`, which Glibc imports as an enum case.

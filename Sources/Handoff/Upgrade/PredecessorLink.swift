@@ -19,8 +19,7 @@ final class PredecessorLink: Sendable {
     /// validated against its record. On any failure every received descriptor is closed.
     static func connect(fd: CInt, configuration: UpgraderConfiguration) async throws -> (PredecessorLink, [Descriptors.Entry]) {
         do {
-            try Sockets.validate(fd, as: .connection, name: "HANDOFF_CONTROL_FD")
-            guard try SocketAddress.family(of: fd) == AF_UNIX else {
+            guard try Sockets.validate(fd, as: .connection, name: "HANDOFF_CONTROL_FD")?.family == AF_UNIX else {
                 throw HandoffError(.descriptorMismatch, "HANDOFF_CONTROL_FD=\(fd) is not a Unix socket")
             }
         } catch {
@@ -124,8 +123,8 @@ final class PredecessorLink: Sendable {
                 guard allowed.contains(record.kind) else {
                     throw HandoffError(.unexpectedFrame, "a \(record.kind) descriptor \"\(record.name)\" arrived where only \(allowed.map(\.description).sorted()) may")
                 }
-                let bound = try Sockets.validate(fd, as: record.kind, name: record.name)
-                return Descriptors.Entry(record: record, fd: fd, path: Descriptors.path(of: bound, kind: record.kind))
+                let bound = try Sockets.validate(fd, as: record.kind, name: record.name)?.address
+                return Descriptors.Entry(record: record, fd: fd, bound: bound)
             }
         } catch {
             received.descriptors.forEach(Syscall.close)

@@ -24,7 +24,7 @@ struct DescriptorsTests {
         defer { descriptors.closeAll() }
         let file = open("/dev/null", O_RDONLY | O_CLOEXEC)
         let record = DescriptorRecord(name: "listener:127.0.0.1:0", kind: .listener, address: "127.0.0.1:0", extra: [])
-        descriptors.addInherited([Descriptors.Entry(record: record, fd: file, path: nil)])
+        descriptors.addInherited([Descriptors.Entry(record: record, fd: file, bound: nil)])
         #expect {
             try descriptors.listener(try SocketAddress(parsing: "127.0.0.1:0"))
         } throws: { error in
@@ -78,8 +78,8 @@ struct DescriptorsTests {
         let unclaimed = pipeEnds[0]
         defer { close(pipeEnds[1]) }
         descriptors.addInherited([
-            Descriptors.Entry(record: DescriptorRecord(name: "file:/dev/null", kind: .file, address: "/dev/null", extra: []), fd: claimed, path: nil),
-            Descriptors.Entry(record: DescriptorRecord(name: "old", kind: .file, address: "/dev/null", extra: []), fd: unclaimed, path: nil),
+            Descriptors.Entry(record: DescriptorRecord(name: "file:/dev/null", kind: .file, address: "/dev/null", extra: []), fd: claimed, bound: nil),
+            Descriptors.Entry(record: DescriptorRecord(name: "old", kind: .file, address: "/dev/null", extra: []), fd: unclaimed, bound: nil),
         ])
         #expect(try descriptors.file("/dev/null", flags: O_RDONLY) == claimed)
         #expect(descriptors.closeUnclaimed() == ["old"])
