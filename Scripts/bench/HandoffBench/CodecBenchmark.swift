@@ -19,6 +19,8 @@ struct CodecBenchmark {
 
     var count = 200_000
     var runs = 5
+    /// Only our codec, no baselines: for profiling (`perf record -e cpu-clock`).
+    var oursOnly = false
 
     func run() throws {
         let records = (0..<count).map { index in
@@ -34,6 +36,10 @@ struct CodecBenchmark {
             encode: { try binaryEncoder.encode(records) },
             decode: { try binaryDecoder.decode([Record].self, from: $0) },
             check: records)
+        if oursOnly {
+            say("codec: \(count) records, ours only: encode \(format(ours.encode)) ms, decode \(format(ours.decode)) ms, \(ours.bytes) bytes")
+            return
+        }
 
         let jsonEncoder = JSONEncoder()
         let jsonDecoder = JSONDecoder()

@@ -9,7 +9,7 @@
 //   handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]
 //       Keep-alive HTTP/1.1 GETs from C connections for S seconds (or until SIGTERM/SIGINT);
 //       prints requests, failures by kind, and the last /count value seen.
-//   handoff-bench codec [--count N] [--runs R]
+//   handoff-bench codec [--count N] [--runs R] [--ours-only]
 //       Encodes and decodes N small records (default 200000) with HandoffBinaryEncoder/Decoder,
 //       JSONEncoder/Decoder and binary PropertyListEncoder/Decoder; prints the best ms of R runs
 //       (default 5) and the ratios.
@@ -69,6 +69,7 @@ case "codec":
     var bench = CodecBenchmark()
     bench.count = option("--count", in: arguments).flatMap(Int.init) ?? bench.count
     bench.runs = option("--runs", in: arguments).flatMap(Int.init) ?? bench.runs
+    bench.oursOnly = arguments.contains("--ours-only")
     do {
         try bench.run()
     } catch {
@@ -76,7 +77,7 @@ case "codec":
         exit(1)
     }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n")
     exit(2)
 }
 
