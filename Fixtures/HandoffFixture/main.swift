@@ -13,15 +13,16 @@
 //   die-after-ready   say READY, then exit with status 4 before taking over
 //   refuse            say READY, then refuse the handover with NACK
 //   old-reader        know only state version 1 (the first generation writes FIXTURE_STATE_VERSION)
+//   fault SIDE:STEP:ACTION  kill, stop or write a malformed frame at one step of an upgrade,
+//                     as the old process (read at each step) or the new one (FixtureFault)
 // State: each answer counts ("count=<n>"); the count is handoff state (FixtureCounter), stored in
-// FIXTURE_STATE_DIR when the process stops for good. FIXTURE_PARENT_FAULT=<step> makes the
-// process kill itself with SIGKILL at that upgrade step (UpgradeStep) while it is the old one.
+// FIXTURE_STATE_DIR when the process stops for good.
 // FIXTURE_STATE_BYTES=N adds N bytes of bulk state, for the handoff benchmarks
 // (FIXTURE_MAX_STATE_BYTES raises the cap on one instance's state).
 // Other knobs: FIXTURE_KINDS=DIR (the first generation opens one descriptor of every kind under
 // DIR; successors claim and report them), FIXTURE_EXTRA_FDS=N (N extra files to pass on),
 // FIXTURE_LEAK_FD=1 (open a descriptor without close-on-exec, to prove it does not leak),
-// FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_PID_FILE.
+// FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_INHERIT_TIMEOUT_MS, FIXTURE_PID_FILE.
 import Foundation
 @_spi(Testing) import Handoff
 
@@ -34,7 +35,7 @@ let isSuccessor = environment["HANDOFF_CONTROL_FD"] != nil
 let plan = isSuccessor ? FixtureSupport.readPlan(environment["FIXTURE_PLAN"]) : "ready"
 _ = FixtureStateConfig.version
 // A raw handle on the control channel, for the plans that misbehave on it.
-let rawControl: CInt = isSuccessor && plan != "ready" ? dup(3) : -1
+let rawControl: CInt = isSuccessor && (plan == "garbage" || plan == "refuse") ? dup(3) : -1
 
 var configuration = UpgraderConfiguration(pidFile: environment["FIXTURE_PID_FILE"])
 if let timeout = environment["FIXTURE_UPGRADE_TIMEOUT_MS"].flatMap(Int.init) {
@@ -46,10 +47,9 @@ if let cap = environment["FIXTURE_MAX_STATE_BYTES"].flatMap(Int.init) {
 if let directory = environment["FIXTURE_STATE_DIR"] {
     configuration.store = try DirectoryStore(directory: directory)
 }
-if let fault = environment["FIXTURE_PARENT_FAULT"].flatMap(UpgradeStep.init(rawValue:)) {
-    configuration.stepHook = { step in
-        if step == fault { kill(getpid(), SIGKILL) }
-    }
+configuration.stepHook = FixtureFault.hook(startPlan: plan, planFile: environment["FIXTURE_PLAN"])
+if let timeout = environment["FIXTURE_INHERIT_TIMEOUT_MS"].flatMap(Int.init) {
+    configuration.inheritTimeout = .milliseconds(timeout)
 }
 
 let upgrader: Upgrader

@@ -27,8 +27,13 @@ struct ChildProcess: Sendable {
 
     /// Sends SIGKILL and waits for the process to be gone; returns how it ended.
     func killAndReap() async -> ExitStatus {
-        _ = kill(pid, SIGKILL)
+        kill()
         return await reap()
+    }
+
+    /// Sends SIGKILL. The process runs none of its own code after this returns.
+    func kill() {
+        _ = Glibc.kill(pid, SIGKILL)
     }
 
     /// Waits for the process to exit (`waitpid` on a dispatch thread, off the cooperative pool).

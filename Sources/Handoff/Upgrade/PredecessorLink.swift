@@ -15,9 +15,25 @@ final class PredecessorLink: Sendable {
         self.configuration = configuration
     }
 
+    /// What ``connect(fd:configuration:)`` inherited.
+    struct Inheritance {
+        /// The link to the predecessor; `nil` if it died before `FDS_END`.
+        var link: PredecessorLink?
+        /// The descriptors that arrived whole and valid.
+        var entries: [Descriptors.Entry]
+        /// Why the predecessor was lost, if it died before `FDS_END`.
+        var lost: HandoffError?
+    }
+
     /// Opens the channel on `fd`, sends `HELLO` and receives the inherited descriptors, each
-    /// validated against its record. On any failure every received descriptor is closed.
-    static func connect(fd: CInt, configuration: UpgraderConfiguration) async throws -> (PredecessorLink, [Descriptors.Entry]) {
+    /// validated against its record.
+    ///
+    /// If the predecessor dies before `FDS_END` (it is gone for certain: this process was
+    /// re-parented), this process is the only one left: it keeps what arrived whole and starts
+    /// as a root would. On any other failure — a malformed frame, a deadline, a live
+    /// predecessor — every received descriptor is closed and this throws: the predecessor
+    /// serves on.
+    static func connect(fd: CInt, configuration: UpgraderConfiguration) async throws -> Inheritance {
         do {
             guard try Sockets.validate(fd, as: .connection, name: "HANDOFF_CONTROL_FD")?.family == AF_UNIX else {
                 throw HandoffError(.descriptorMismatch, "HANDOFF_CONTROL_FD=\(fd) is not a Unix socket")
@@ -36,20 +52,24 @@ final class PredecessorLink: Sendable {
         do {
             let hello = HelloMessage(pid: getpid(), buildID: configuration.buildID)
             try await channel.send(Frame(.hello, payload: hello.encoded()), until: deadline)
+            link.step(.afterHello)
             while true {
                 guard let received = try await channel.receive(until: deadline) else {
                     throw HandoffError(.predecessorLost, "predecessor closed the channel before FDS_END")
                 }
                 switch received.frame.type {
                 case .fds:
+                    let first = entries.isEmpty
                     entries += try link.validate(received, allowed: [.listener, .datagram, .connection, .file])
+                    if first { link.step(.midFDS) }
                 case .fdsEnd:
                     let leftover = await channel.takeUnclaimedDescriptors()
                     if !leftover.isEmpty {
                         leftover.forEach(Syscall.close)
                         throw HandoffError(.descriptorCountMismatch, "\(leftover.count) descriptors arrived that no FDS frame announced")
                     }
-                    return (link, entries)
+                    link.step(.afterFDSEnd)
+                    return Inheritance(link: link, entries: entries, lost: nil)
                 case .abort:
                     throw HandoffError(.predecessorLost, "predecessor aborted: \(try ReasonMessage.decode(received.frame.payload, what: "ABORT"))")
                 default:
@@ -57,10 +77,33 @@ final class PredecessorLink: Sendable {
                 }
             }
         } catch {
-            entries.forEach { Syscall.close($0.fd) }
             channel.shutdown()
+            if await link.confirmPredecessorGone(within: .seconds(1)) {
+                let reason = (error as? HandoffError)?.reason ?? "\(error)"
+                return Inheritance(link: nil, entries: entries, lost: HandoffError(.predecessorLost, "predecessor pid \(parent) died before FDS_END (\(reason)); starting without it"))
+            }
+            entries.forEach { Syscall.close($0.fd) }
             throw error
         }
+    }
+
+    /// Whether the predecessor has exited: this process, its child, was re-parented.
+    var predecessorGone: Bool { getppid() != predecessorPID }
+
+    /// Waits up to `limit` for the predecessor to be gone (its end of the channel closes a
+    /// moment before the kernel re-parents this process); returns whether it is.
+    func confirmPredecessorGone(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while !predecessorGone {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(2))  // polling getppid() with a deadline
+        }
+        return true
+    }
+
+    /// Calls the configuration's step hook (fault injection in tests).
+    func step(_ step: UpgradeStep) {
+        configuration.stepHook?(step, .new, channel.fd)
     }
 
     /// Tells the predecessor this process serves on the inherited listeners.
@@ -84,6 +127,7 @@ final class PredecessorLink: Sendable {
             switch item {
             case .envelope(let envelope):
                 envelopes.append(envelope)
+                if envelopes.count == 1 { step(.midState) }
             case .frame(let frame) where frame.frame.type == .fds:
                 let entries = try validate(frame, allowed: [.connection])
                 received += entries.map { HandoffConnection(descriptor: $0.fd, unreadBytes: $0.record.extra) }
@@ -105,6 +149,32 @@ final class PredecessorLink: Sendable {
     /// Refuses the handover with a reason; the predecessor rolls back.
     func refuse(_ reason: String) async {
         try? await channel.send(Frame(.nack, payload: ReasonMessage.encode(reason)), until: .now + .seconds(5))
+    }
+
+    /// Gives up on the upgrade with a reason; the predecessor rolls back.
+    func abort(_ reason: String) async {
+        try? await channel.send(Frame(.abort, payload: ReasonMessage.encode(reason)), until: .now + .seconds(5))
+        channel.shutdown()
+    }
+
+    /// Returns once the predecessor has committed to the handover (`COMMIT`) or is gone.
+    ///
+    /// The predecessor kills this process before it closes the channel on a rollback, so an
+    /// end of stream means it exited. Anything else on the channel — a malformed frame, a frame
+    /// out of place — says nothing certain, so then this waits for the predecessor to be gone:
+    /// serving while it might still roll back would make two owners of one state.
+    func awaitCommit() async {
+        while true {
+            do {
+                guard let received = try await channel.receive(until: nil) else { break }
+                if received.frame.type == .commit { return }
+            } catch {
+                break
+            }
+        }
+        while !predecessorGone {
+            try? await Task.sleep(for: .milliseconds(5))  // polling getppid(): no event says "re-parented"
+        }
     }
 
     /// Returns when the predecessor has closed its end (it exited).

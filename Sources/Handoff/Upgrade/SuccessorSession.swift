@@ -48,9 +48,10 @@ struct SuccessorSession {
         var drained: [HandoffConnection]? = nil
         do {
             try await introduce(channel, child: child, deadline: deadline)
+            step(.beforeReady, channel)
             try await expect(.ready, from: channel, child: child, deadline: deadline, stage: "READY")
             emit(.successorReady(pid: child.pid))
-            configuration.stepHook?(.afterReady)
+            step(.afterReady, channel)
 
             emit(.draining)
             let drain = await self.drain(until: deadline)
@@ -58,12 +59,18 @@ struct SuccessorSession {
             if let failure = drain.failure { throw failure }
             let state = try await registry.collect()
             try await hand(over: drain.connections, state: state, channel: channel, deadline: deadline)
-            configuration.stepHook?(.beforeAck)
+            step(.beforeAck, channel)
             try await expect(.ack, from: channel, child: child, deadline: deadline, stage: "ACK")
+            // The commit point: the child serves only once it reads this (or sees this process
+            // gone), so it never serves while this one might still roll back.
+            try await channel.send(Frame(.commit), until: .now + .seconds(5))
             return (child.pid, channel)
         } catch {
+            // Kill first, close after: a child that sees the channel end may take it for this
+            // process's exit, so it must already be dead by then.
+            child.kill()
             channel.shutdown()
-            let status = await child.killAndReap()
+            let status = await child.reap()
             if let drained { await participant?.resume(drained) }
             throw explain(error, child: child, status: status)
         }
@@ -115,11 +122,11 @@ struct SuccessorSession {
         guard hello.pid == child.pid else {
             throw HandoffError(.peerMismatch, "HELLO names pid \(hello.pid); the spawned process is \(child.pid)")
         }
-        configuration.stepHook?(.afterHello)
+        step(.afterHello, channel)
         let snapshot = descriptors.handoverSnapshot()
-        try await send(snapshot.map { ($0.record, $0.fd) }, channel: channel, deadline: deadline)
+        try await send(snapshot.map { ($0.record, $0.fd) }, channel: channel, deadline: deadline) { step(.midFDS, channel) }
         try await channel.send(Frame(.fdsEnd), until: deadline)
-        configuration.stepHook?(.afterFDSEnd)
+        step(.afterFDSEnd, channel)
     }
 
     /// Connections as `FDS` records, then each envelope in `STATE` chunks (the last chunk of an
@@ -133,19 +140,29 @@ struct SuccessorSession {
         for (index, envelope) in state.enumerated() {
             let (prefix, suffix) = envelope.wireParts()
             try await channel.sendChunked(.state, [prefix, envelope.payload, suffix], lastChunkFlag: StateChunk.lastFlag, until: deadline)
-            if index == 0 { configuration.stepHook?(.midState) }
+            if index == 0 { step(.midState, channel) }
         }
         try await channel.send(Frame(.stateEnd), until: deadline)
     }
 
-    private func send(_ items: [(DescriptorRecord, CInt)], channel: ControlChannel, deadline: ContinuousClock.Instant) async throws {
+    /// `FDS` frames of at most ``DescriptorRecord/maxPerFrame`` descriptors each;
+    /// `afterFirstBatch` runs once the first is sent.
+    private func send(
+        _ items: [(DescriptorRecord, CInt)], channel: ControlChannel, deadline: ContinuousClock.Instant,
+        afterFirstBatch: () -> Void = {}
+    ) async throws {
         var start = 0
         while start < items.count {
             let batch = items[start..<min(start + DescriptorRecord.maxPerFrame, items.count)]
             let payload = DescriptorRecord.encode(batch.map(\.0))
             try await channel.send(Frame(.fds, payload: payload), descriptors: batch.map(\.1), until: deadline)
+            if start == 0 { afterFirstBatch() }
             start += batch.count
         }
+    }
+
+    private func step(_ step: UpgradeStep, _ channel: ControlChannel) {
+        configuration.stepHook?(step, .old, channel.fd)
     }
 
     private func expect(_ type: FrameType, from channel: ControlChannel, child: ChildProcess, deadline: ContinuousClock.Instant, stage: String) async throws {

@@ -9,15 +9,28 @@ extension Upgrader {
     ///
     /// If the state cannot be applied, the predecessor is told `NACK` with the reason (it rolls
     /// back and serves on) and this throws. If the predecessor dies first, nothing of its state
-    /// is applied; the store is tried instead.
+    /// is applied; the store is tried instead. If the handover fails while the predecessor
+    /// lives (a malformed frame), this process gives up and throws: the predecessor rolls back.
+    ///
+    /// After the `ACK`, nothing is served until the predecessor commits (`COMMIT`) or is gone.
     func takeOver(from link: PredecessorLink, participant: any UpgradeParticipant) async throws {
         var connections: [HandoffConnection] = []
         let envelopes: [Envelope]
         do {
             envelopes = try await link.receiveHandover(received: &connections)
         } catch {
+            guard await link.confirmPredecessorGone(within: .seconds(1)) else {
+                let failure = (error as? HandoffError ?? HandoffError(.unexpectedFrame, "\(error)"))
+                    .context("taking the handover from a predecessor that is still alive")
+                await link.abort("\(failure)")
+                connections.forEach { Syscall.close($0.descriptor) }
+                state.finish(.failed(failure))
+                dropLink()
+                throw failure
+            }
             machine.withLock { $0.predecessorGone() }
             link.channel.shutdown()
+            dropLink()
             await participant.adopt(connections)
             writePIDFile()
             let lost = error as? HandoffError ?? HandoffError(.predecessorLost, "\(error)")
@@ -35,12 +48,15 @@ extension Upgrader {
             let refusal = error as? HandoffError ?? HandoffError(.codingFailed, "\(error)")
             await link.refuse("\(refusal)")
             state.finish(.failed(refusal))
+            dropLink()
             connections.forEach { Syscall.close($0.descriptor) }
             throw refusal
         }
         // The handover is complete whether or not the ACK reaches the predecessor: if it died
         // meanwhile, this process is the only one left and takes over all the same.
+        link.step(.beforeAck)
         try? await link.acknowledge()
+        await link.awaitCommit()
         machine.withLock {
             $0.handoverFinished()
             $0.settleState()
@@ -59,6 +75,7 @@ extension Upgrader {
         writePIDFile()
         broadcast.emit(.tookOver(generation: generation, predecessor: link.predecessorPID))
         await link.waitForExit()
+        dropLink()
         machine.withLock { $0.predecessorGone() }
         broadcast.emit(.predecessorExited)
         upgradable.fulfill(())

@@ -30,14 +30,20 @@ public final class Upgrader: Sendable {
     /// 1 for a process started fresh; one more than its predecessor's for a successor.
     public let generation: Int
     /// The process this one took over from, if it was started by an upgrade.
-    public var predecessorPID: pid_t? { link?.predecessorPID }
+    public let predecessorPID: pid_t?
     /// The ``HandoffAware`` instances whose state this process hands over and takes over.
     /// Register them before ``run(participant:)``.
     public let state: HandoffRegistry
 
     let executablePath: String
     let arguments: [String]
-    let link: PredecessorLink?
+    /// The control channel to the predecessor, until the handover is over (then its
+    /// descriptors are closed).
+    private let linkSlot: Mutex<PredecessorLink?>
+    var link: PredecessorLink? { linkSlot.withLock { $0 } }
+    /// Why the predecessor was lost before it handed the descriptors over, if it was: this
+    /// process then starts as a root, with what arrived whole.
+    let inheritanceLoss: HandoffError?
     let machine: Mutex<UpgradeStateMachine>
     let broadcast = EventBroadcast<UpgradeEvent>()
     private let participant = Mutex<(any UpgradeParticipant)?>(nil)
@@ -75,14 +81,24 @@ public final class Upgrader: Sendable {
         let environment = Upgrader.takeEnvironment()
         if let controlFD = environment.controlFD {
             self.generation = environment.generation ?? 2
-            let (link, entries) = try await PredecessorLink.connect(fd: controlFD, configuration: configuration)
-            self.link = link
-            descriptors.addInherited(entries)
+            let inheritance = try await PredecessorLink.connect(fd: controlFD, configuration: configuration)
+            self.linkSlot = Mutex(inheritance.link)
+            self.predecessorPID = inheritance.link?.predecessorPID
+            self.inheritanceLoss = inheritance.lost
+            descriptors.addInherited(inheritance.entries)
         } else {
             self.generation = 1
-            self.link = nil
+            self.linkSlot = Mutex(nil)
+            self.predecessorPID = nil
+            self.inheritanceLoss = nil
         }
         self.machine = Mutex(UpgradeStateMachine())
+    }
+
+    /// Lets go of the link to the predecessor once the handover is over, which closes the
+    /// channel's descriptors.
+    func dropLink() {
+        linkSlot.withLock { $0 = nil }
     }
 
     /// Events of every upgrade from now on, for this subscriber.
@@ -91,7 +107,9 @@ public final class Upgrader: Sendable {
     /// Declares that this process serves on its descriptors.
     ///
     /// Inherited descriptors nobody claimed are closed. A successor tells its predecessor
-    /// `READY` (the predecessor then drains); a first generation writes the PID file.
+    /// `READY` (the predecessor then drains); a first generation writes the PID file. A
+    /// successor whose predecessor died meanwhile serves all the same: it is the only process
+    /// left.
     /// - Throws: ``HandoffError`` if the predecessor cannot be told, or the PID file written.
     public func ready() async throws {
         let action = machine.withLock { $0.ready(hasPredecessor: link != nil) }
@@ -100,7 +118,16 @@ public final class Upgrader: Sendable {
             throw error
         case .sendReady:
             descriptors.closeUnclaimed()
-            try await link!.sendReady()
+            let link = link!
+            link.step(.beforeReady)
+            do {
+                try await link.sendReady()
+            } catch {
+                // A predecessor that died has nothing to roll back to: serve, and let
+                // run(participant:) fall back to the store. One that lives rolls back.
+                guard await link.confirmPredecessorGone(within: .seconds(1)) else { throw error }
+            }
+            link.step(.afterReady)
         case .writePIDFile:
             descriptors.closeUnclaimed()
             if let path = configuration.pidFile { try PIDFile.write(getpid(), to: path) }
@@ -127,6 +154,7 @@ public final class Upgrader: Sendable {
                 if let link = self.link {
                     try await self.takeOver(from: link, participant: participant)
                 } else {
+                    if let loss = self.inheritanceLoss { self.broadcast.emit(.predecessorLost(loss)) }
                     self.state.finish(await self.state.restore(from: self.store()))
                     self.machine.withLock { $0.settleState() }
                     self.upgradable.fulfill(())

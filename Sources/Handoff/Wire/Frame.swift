@@ -18,6 +18,9 @@ public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case nack = 8
     /// Either way: the sender gives up on this upgrade, with a reason.
     case abort = 9
+    /// Parent → child: the `ACK` was taken; the child owns the state and may serve. The parent
+    /// rolls back no more.
+    case commit = 10
 
     public var description: String {
         switch self {
@@ -30,6 +33,7 @@ public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .ack: "ACK"
         case .nack: "NACK"
         case .abort: "ABORT"
+        case .commit: "COMMIT"
         }
     }
 }

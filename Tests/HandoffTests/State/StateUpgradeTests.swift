@@ -52,7 +52,7 @@ struct StateUpgradeTests {
     func parentDiesMidState() throws {
         let store = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: store) }
-        let fixture = try FixtureProcess(environment: ["FIXTURE_PARENT_FAULT": "mid-state", "FIXTURE_STATE_DIR": store.path])
+        let fixture = try FixtureProcess(environment: ["FIXTURE_STATE_DIR": store.path], plan: "fault old:mid-state:kill")
         let port = try fixture.port()
         try fixture.waitFor("restored", generation: 1)
         #expect(try Client.count(port: port).count == 1)

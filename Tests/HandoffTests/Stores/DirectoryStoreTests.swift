@@ -86,7 +86,9 @@ struct DirectoryStoreTests {
         let directory = try TemporaryStoreDirectory()
         let store = try DirectoryStore(directory: directory.path)
         try await store.offer(storeEnvelope(key: "short"), ttl: .nanoseconds(1))
+        let offeredAfter = Int(Date().timeIntervalSince1970)
         try await store.offer(storeEnvelope(key: "long"), ttl: .seconds(3600))
+        let offeredBefore = Int(Date().timeIntervalSince1970)
         #expect(directory.names() == ["sessions+long+offer", "sessions+short+offer"])
 
         #expect(try await store.claim(label: "sessions", key: "short", readerVersion: 1) == nil)
@@ -94,8 +96,8 @@ struct DirectoryStoreTests {
 
         var info = stat()
         #expect(stat(store.offerPath(label: "sessions", key: "long"), &info) == 0)
-        let expiry = Int(info.st_mtim.tv_sec) - Int(Date().timeIntervalSince1970)
-        #expect((3590...3600).contains(expiry), "the mtime holds the expiry: now + \(expiry) s")
+        let expiry = Int(info.st_mtim.tv_sec)
+        #expect((offeredAfter + 3600...offeredBefore + 3601).contains(expiry), "the mtime holds the expiry: the offer's time + 3600 s")
         #expect(try await store.claim(label: "sessions", key: "long", readerVersion: 1) != nil)
         await #expect { try await store.offer(storeEnvelope(key: "zero"), ttl: .zero) } throws: {
             ($0 as? HandoffError)?.code == .invalidArgument
