@@ -40,10 +40,12 @@ struct FixtureFault: Sendable {
 
     func inject(controlFD: CInt) {
         switch action {
+        // raise(), not kill(getpid()): a signal sent to the process may be taken by another
+        // thread, and this one would run on a moment — past the step — before it stops.
         case .kill:
-            Foundation.kill(getpid(), SIGKILL)
+            raise(SIGKILL)
         case .hang:
-            Foundation.kill(getpid(), SIGSTOP)
+            raise(SIGSTOP)
         case .garbage:
             // Magic and version right, then a frame type nobody knows and a checksum that fails.
             let frame: [UInt8] = Array("HOFF".utf8) + [Frame.protocolVersion, 0x63, 0, 0, 0, 0, 0, 0, 0xDE, 0xAD, 0xBE, 0xEF]

@@ -13,7 +13,10 @@ extension Upgrader {
     /// lives (a malformed frame), this process gives up and throws: the predecessor rolls back.
     ///
     /// After the `ACK`, nothing is served until the predecessor commits (`COMMIT`) or is gone.
-    func takeOver(from link: PredecessorLink, participant: any UpgradeParticipant) async throws {
+    /// Returns whether it took over (then the caller calls ``predecessorExited()``) rather than
+    /// losing the predecessor midway.
+    func takeOver(participant: any UpgradeParticipant) async throws -> Bool {
+        guard let link else { return false }
         var connections: [HandoffConnection] = []
         let envelopes: [Envelope]
         do {
@@ -38,7 +41,7 @@ extension Upgrader {
             state.finish(await state.restore(from: store()))
             machine.withLock { $0.settleState() }
             upgradable.fulfill(())
-            return
+            return false
         }
         broadcast.emit(.handoverReceived(connections: connections.count, stateBytes: envelopes.reduce(0) { $0 + $1.payload.count }))
         let unclaimed: [Envelope]
@@ -76,6 +79,12 @@ extension Upgrader {
         broadcast.emit(.tookOver(generation: generation, predecessor: link.predecessorPID))
         await link.waitForExit()
         dropLink()
+        return true
+    }
+
+    /// After ``takeOver(participant:)`` returned — the last reference to the link gone, the
+    /// channel's descriptors closed with it — records that the predecessor exited.
+    func predecessorExited() {
         machine.withLock { $0.predecessorGone() }
         broadcast.emit(.predecessorExited)
         upgradable.fulfill(())

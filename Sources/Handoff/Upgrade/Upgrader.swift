@@ -151,8 +151,9 @@ public final class Upgrader: Sendable {
         enum Outcome { case replaced, other }
         try await withThrowingTaskGroup(of: Outcome.self) { group in
             group.addTask {
-                if let link = self.link {
-                    try await self.takeOver(from: link, participant: participant)
+                if self.link != nil {
+                    // The link is released when takeOver returns, closing the channel first.
+                    if try await self.takeOver(participant: participant) { self.predecessorExited() }
                 } else {
                     if let loss = self.inheritanceLoss { self.broadcast.emit(.predecessorLost(loss)) }
                     self.state.finish(await self.state.restore(from: self.store()))

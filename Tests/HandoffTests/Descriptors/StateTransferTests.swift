@@ -68,7 +68,7 @@ struct StateTransferTests {
 
     private func expectFailure(_ code: HandoffError.Code, saying words: String = "", from receiver: ControlChannel) async {
         await #expect {
-            try await receiver.receiveHandover(Self.assembler, until: .now + .seconds(10))
+            try await receiver.receiveHandover(Self.assembler, until: .now + .seconds(30))
         } throws: { error in
             guard let error = error as? HandoffError else { return false }
             return error.code == code && (words.isEmpty || error.reason.contains(words))
