@@ -13,6 +13,7 @@
 //   die-after-ready   say READY, then exit with status 4 before taking over
 //   refuse            say READY, then refuse the handover with NACK
 //   old-reader        know only state version 1 (the first generation writes FIXTURE_STATE_VERSION)
+//   peer SCENARIO     become Fixtures/peer/handoff_peer.py (FIXTURE_PEER_SCRIPT) as a hostile new binary
 //   fault SIDE:STEP:ACTION  kill, stop or write a malformed frame at one step of an upgrade,
 //                     as the old process (read at each step) or the new one (FixtureFault)
 // State: each answer counts ("count=<n>"); the count is handoff state (FixtureCounter), stored in
@@ -34,6 +35,14 @@ let environment = ProcessInfo.processInfo.environment
 let isSuccessor = environment["HANDOFF_CONTROL_FD"] != nil
 let plan = isSuccessor ? FixtureSupport.readPlan(environment["FIXTURE_PLAN"]) : "ready"
 _ = FixtureStateConfig.version
+if isSuccessor, plan.hasPrefix("peer "), let script = environment["FIXTURE_PEER_SCRIPT"] {
+    // Become the Python peer (same pid, fd 3 still the control channel): Fixtures/peer.
+    let arguments = ["env", "python3", script, "child", String(plan.dropFirst(5))]
+    var argv = arguments.map { strdup($0) } + [nil]
+    execv("/usr/bin/env", &argv)
+    FixtureSupport.say("exec-failed errno=\(errno)", generation: 0)
+    exit(5)
+}
 // A raw handle on the control channel, for the plans that misbehave on it.
 let rawControl: CInt = isSuccessor && (plan == "garbage" || plan == "refuse") ? dup(3) : -1
 

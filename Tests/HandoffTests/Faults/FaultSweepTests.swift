@@ -8,7 +8,7 @@ import Testing
 /// by a killed process alone), no descriptor leaks, and the next upgrade succeeds.
 ///
 /// `HANDOFF_FAULT_REPETITIONS=N` repeats every case N times (`Scripts/fault-sweep.sh` runs 20).
-@Suite("A fault at every protocol step")
+@Suite("A fault at every protocol step", .offCooperativePool)
 struct FaultSweepTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var side: UpgradeSide

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Handoff state through real upgrades and restarts of the fixture: its answer count is state.
-@Suite("State across upgrades and restarts", .serialized)
+@Suite("State across upgrades and restarts", .serialized, .offCooperativePool)
 struct StateUpgradeTests {
     /// A store directory that does not exist yet: the store makes it, mode 0700.
     private static func temporaryDirectory() throws -> URL {

@@ -3,7 +3,7 @@ import Testing
 @testable import Handoff
 
 /// The directory store across processes (`handoff-store-fixture`), and on a full file system.
-@Suite("DirectoryStore across processes", .serialized)
+@Suite("DirectoryStore across processes", .serialized, .offCooperativePool)
 struct DirectoryStoreProcessTests {
     @Test("of two processes claiming one offer at once, exactly one gets it (200 rounds)", .timeLimit(.minutes(2)))
     func concurrentClaimers() async throws {

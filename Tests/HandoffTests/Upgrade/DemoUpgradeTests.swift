@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 /// The demo server through real upgrades: its keep-alive connections move to the successor.
-@Suite("handoff-demo across upgrades", .serialized)
+@Suite("handoff-demo across upgrades", .serialized, .offCooperativePool)
 struct DemoUpgradeTests {
     /// Starts the demo on a port of the kernel's choosing with a state directory of its own.
     static func startDemo() throws -> (FixtureProcess, UInt16, URL) {

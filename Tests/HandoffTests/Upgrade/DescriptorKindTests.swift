@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Descriptors across real upgrades", .serialized)
+@Suite("Descriptors across real upgrades", .serialized, .offCooperativePool)
 struct DescriptorKindTests {
     static let kinds = ["tcp4", "tcp6", "udp4", "udp6", "unix-path", "unix-abstract", "unix-datagram", "file", "connection"]
 

@@ -3,7 +3,7 @@ import Testing
 
 /// Real upgrades of the fixture program: a parent process, a real SIGHUP, a real child spawned
 /// from the binary on disk, real sockets.
-@Suite("Upgrading a running process", .serialized)
+@Suite("Upgrading a running process", .serialized, .offCooperativePool)
 struct UpgradeTests {
     @Test("a child that becomes ready takes over, serves on the same socket, and names itself in the PID file", .timeLimit(.minutes(1)))
     func successfulUpgrades() throws {
