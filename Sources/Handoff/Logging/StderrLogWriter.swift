@@ -51,9 +51,9 @@ public struct StderrLogWriter: HandoffLogger {
             for key in keys { line += " \(key)=\(Self.textValue(metadata[key]!))" }
             return line
         case .json:
-            var line = "{\"time\":\(Self.json(time)),\"level\":\(Self.json(level.rawValue)),\"message\":\(Self.json(message))"
+            var line = "{\"time\":\(JSONText.string(time)),\"level\":\(JSONText.string(level.rawValue)),\"message\":\(JSONText.string(message))"
             for key in keys where !["time", "level", "message"].contains(key) {
-                line += ",\(Self.json(key)):\(Self.json(metadata[key]!))"
+                line += ",\(JSONText.string(key)):\(JSONText.string(metadata[key]!))"
             }
             return line + "}"
         }
@@ -62,26 +62,7 @@ public struct StderrLogWriter: HandoffLogger {
     /// A value as is, or quoted if it holds a space, a quote or a control character.
     static func textValue(_ value: String) -> String {
         let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0.value != 0x7F }
-        return plain ? value : json(value)
-    }
-
-    /// A JSON string literal.
-    static func json(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        return plain ? value : JSONText.string(value)
     }
 
     /// Now, as RFC 3339 UTC with milliseconds.
