@@ -43,22 +43,7 @@ enum ProcessMetrics {
 
     /// A small `/proc` file's contents.
     static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Syscall.close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = Glibc.read(fd, &buffer, buffer.count)
-            if count > 0 {
-                bytes += buffer[0..<count]
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                break
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        (try? FileContents.read(path)).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 
