@@ -75,10 +75,12 @@ struct ScopeAndHealthTests {
             func run() async throws {
                 let changes = RunnerContext.current!.healthChanges(of: ["postgres"])
                 RunnerContext.reportHealth(.healthy)
-                for await change in changes {
-                    seen.withLock { $0.append(change.current.status) }
-                    RunnerContext.reportHealth(change.current.status == .healthy ? .healthy : .degraded("postgres is \(change.current)"))
-                    if StopSignal.isRequested { break }
+                // The stream ends when the stop cancels the loop.
+                _ = try? await StopSignal.cancellingOnStop { [self] in
+                    for await change in changes {
+                        seen.withLock { $0.append(change.current.status) }
+                        RunnerContext.reportHealth(change.current.status == .healthy ? .healthy : .degraded("postgres is \(change.current)"))
+                    }
                 }
             }
         }
