@@ -40,7 +40,7 @@ struct StopDeadline {
 
         let budget = deadline * services
         say("stop of \(services) services, \(count) runs each; figures in ms")
-        say(String(format: "%-44@ %10@ %10@ %10@", "run" as NSString, "deadline" as NSString, "median" as NSString, "max" as NSString))
+        say(row("run", "deadline", "median", "max"))
         report("per-service deadlines \(ms(deadline)) ms, past the sum", perService.map { $0 - budget }, deadline: budget)
         report("total deadline \(ms(budget)) ms, past it", total.map { $0 - budget }, deadline: budget)
         report("cooperative services, stop duration", cooperative, deadline: .zero)
@@ -75,7 +75,12 @@ struct StopDeadline {
 
     private func report(_ label: String, _ values: [Duration], deadline: Duration) {
         let sorted = values.sorted()
-        say(String(format: "%-44@ %10@ %10@ %10@", label as NSString, ms(deadline) as NSString, ms(sorted[sorted.count / 2]) as NSString, ms(sorted.last!) as NSString))
+        say(row(label, ms(deadline), ms(sorted[sorted.count / 2]), ms(sorted.last!)))
+    }
+
+    private func row(_ label: String, _ columns: String...) -> String {
+        label.padding(toLength: 48, withPad: " ", startingAt: 0)
+            + columns.map { String(repeating: " ", count: max(0, 10 - $0.count)) + $0 }.joined(separator: " ")
     }
 
     private func ms(_ duration: Duration) -> String {
