@@ -50,7 +50,7 @@ public protocol ManagedService: Sendable {
     func requestStop() async
 
     /// The service's health, polled every ``RunnerConfiguration/healthPollInterval``. Default:
-    /// healthy. Services may also push theirs with ``RunnerContext/reportHealth(_:)``.
+    /// healthy. Services may also push theirs with ``RunnerContext/reportHealth(_:)-type.method``.
     /// - Returns: The health now.
     func checkHealth() async -> ServiceHealth
 

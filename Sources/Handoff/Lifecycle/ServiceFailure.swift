@@ -2,7 +2,7 @@
 public struct ServiceFailure: Sendable, CustomStringConvertible {
     /// How bad it is.
     public enum Severity: String, Sendable {
-        /// Reported; the service goes on (``RunnerContext/reportTransient(_:)``).
+        /// Reported; the service goes on (``RunnerContext/reportTransient(_:)-type.method``).
         case transient
         /// The service failed; the runner stops every service in reverse order.
         case fatal

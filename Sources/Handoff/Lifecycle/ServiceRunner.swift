@@ -15,7 +15,7 @@ import Synchronization
 /// ``run()`` cancels every service too.
 ///
 /// Inside a service, ``StopSignal`` and ``RunnerContext`` reach the runner through task-locals.
-/// Transient errors (``RunnerContext/reportTransient(_:)``) come out of ``failures()``; state
+/// Transient errors (``RunnerContext/reportTransient(_:)-type.method``) come out of ``failures()``; state
 /// changes out of ``stateChanges()``; health goes to ``health``; counters to ``metrics``.
 public final class ServiceRunner: Sendable {
     /// The configuration in force.

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Each task sees the scope's ``StopSignal`` (triggered by ``stop()``, or when the enclosing
 /// service is asked to stop) and reports transient errors with
-/// ``RunnerContext/reportTransient(_:)``, which here goes to the scope's caller instead of the
+/// ``RunnerContext/reportTransient(_:)-type.method``, which here goes to the scope's caller instead of the
 /// runner:
 ///
 /// ```swift
