@@ -116,6 +116,7 @@ final class AdminHandler: EpollThreadHandler {
                 continue
             }
             var on: CInt = 1
+            // Only a latency hint: a failure changes nothing the endpoint relies on.
             _ = setsockopt(descriptor, CInt(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<CInt>.size))
             do {
                 try epoll.add(descriptor, events: EPOLLIN.rawValue)

@@ -24,7 +24,7 @@ struct RunnerStateMachine: Sendable {
     private var cursor = 0
     private var escalated = false
     private var stopDeferred = false
-    private(set) var fatalError: (any Error)?
+    private(set) var firstFatalError: (any Error)?
     private var boundary = -1
     private var drainWaiter: CheckedContinuation<[HandoffConnection], any Error>?
     private var drainedConnections: [Int: [HandoffConnection]] = [:]
@@ -132,7 +132,7 @@ struct RunnerStateMachine: Sendable {
 
     private mutating func fail(_ index: Int, _ error: any Error) -> [RunnerAction] {
         var actions: [RunnerAction] = [.fatal(index, error)]
-        if fatalError == nil { fatalError = error }
+        if firstFatalError == nil { firstFatalError = error }
         actions += beginStop(reason: "a service failed", escalate: false, force: true)
         return actions
     }

@@ -78,7 +78,7 @@ public final class ServiceRunner: Sendable {
         health.finish()
         failureBroadcast.finish()
         changeBroadcast.finish()
-        if let error = machine.withLock({ $0.fatalError }) { throw error }
+        if let error = machine.withLock({ $0.firstFatalError }) { throw error }
     }
 
     /// Stops every service gracefully, in reverse order. Idempotent; callable from anywhere.

@@ -7,13 +7,3 @@ public struct ServiceSnapshot: Sendable, Hashable, Codable {
     /// Its last reported health.
     public var health: ServiceHealth
 }
-
-/// A service moved to another state.
-public struct ServiceStateChange: Sendable, Hashable {
-    /// The service's name.
-    public var service: String
-    /// Its position in the runner's list.
-    public var index: Int
-    /// The state it is in now.
-    public var state: ServiceState
-}
