@@ -43,6 +43,14 @@ let package = Package(
             path: "Fixtures/StoreFixture",
             swiftSettings: swiftSettings
         ),
+        // Runs its services under a ServiceRunner with the admin endpoint, for the tests of stop
+        // signals, /ready during an upgrade's drain, and metrics across upgrades.
+        .executableTarget(
+            name: "handoff-runner-fixture",
+            dependencies: ["Handoff"],
+            path: "Fixtures/RunnerFixture",
+            swiftSettings: swiftSettings
+        ),
         // Drives the upgrade benchmarks (Scripts/bench): sends SIGHUP, times READY and exit.
         .executableTarget(
             name: "handoff-bench",

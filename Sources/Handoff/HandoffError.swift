@@ -99,6 +99,14 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let predecessorLost = Code("predecessorLost")
         /// The application's participant failed to drain.
         public static let drainFailed = Code("drainFailed")
+
+        // Lifecycle
+        /// A service managed by a ``ServiceRunner`` threw: the runner stopped every service.
+        public static let serviceFailed = Code("serviceFailed")
+        /// A service's readiness check did not pass within its deadline.
+        public static let serviceNotReady = Code("serviceNotReady")
+        /// A configuration file or option could not be read or does not parse.
+        public static let invalidConfiguration = Code("invalidConfiguration")
     }
 
     /// What kind of failure this is.

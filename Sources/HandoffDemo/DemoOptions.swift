@@ -1,3 +1,5 @@
+import Handoff
+
 /// The demo's command line.
 struct DemoOptions: Sendable {
     /// A command line the demo cannot run with.
@@ -9,6 +11,7 @@ struct DemoOptions: Sendable {
 
     static let usage = """
         Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH] [--state-dir PATH]
+                            [--admin HOST:PORT] [--config PATH] [--feature.enable NAME]...
 
         An HTTP/1.1 server that upgrades itself without downtime: send it SIGHUP after
         replacing its binary. SIGTERM or SIGINT stops it gracefully. Its counter and map
@@ -20,7 +23,15 @@ struct DemoOptions: Sendable {
           --pid-file PATH     File kept holding the pid of the process currently serving.
           --state-dir PATH    Directory where the state waits between a stop and the next
                               start (default: the library's store in the runtime directory).
+          --admin HOST:PORT   Serve the admin endpoint there (GET /health, /ready,
+                              /metrics, /debug/services); off without it.
+          --config PATH       A JSON configuration file ("log", "features", "admin").
+          --feature.enable NAME
+                              Turn a feature flag on; repeatable.
           --help              Print this help.
+
+        Environment: HANDOFF_LOG_FORMAT=json|text and HANDOFF_LOG_LEVEL=debug|info|warn|error
+        set the lifecycle log on standard error (they win over --config).
 
         Routes: GET / (pid and generation), GET /count (increments a counter),
         PUT /kv/KEY (stores the body, at most 64 KiB) and GET /kv/KEY.
@@ -32,12 +43,24 @@ struct DemoOptions: Sendable {
     /// The state store's directory; `nil` for the library's default store.
     var stateDirectory: String?
     var showHelp = false
+    /// Where the admin endpoint listens; `nil` for none.
+    var adminAddress: String?
+    /// The lifecycle log on standard error, from `--config` and the environment.
+    var logWriter = StderrLogWriter()
 
     /// Parses the arguments after the program name. `--name=value` works too.
     /// - Throws: ``UsageError`` for an unknown option or a missing value.
     static func parse(_ arguments: some Sequence<String>) throws(UsageError) -> DemoOptions {
         var options = DemoOptions()
-        var iterator = arguments.makeIterator()
+        let common: HandoffOptions
+        do {
+            common = try HandoffOptions.parse(arguments)
+        } catch {
+            throw UsageError(description: error.reason)
+        }
+        options.logWriter = common.logWriter
+        if common.admin.isEnabled { options.adminAddress = common.admin.address }
+        var iterator = common.remainingArguments.makeIterator()
         while let argument = iterator.next() {
             var name = argument
             var inlineValue: String?
@@ -56,6 +79,7 @@ struct DemoOptions: Sendable {
             case "--listen": options.listenAddresses.append(try value())
             case "--pid-file": options.pidFile = try value()
             case "--state-dir": options.stateDirectory = try value()
+            case "--admin": options.adminAddress = try value()
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")
             }

@@ -2,11 +2,11 @@
 import Glibc
 #endif
 import CHandoff
-import Handoff
+@_spi(Server) import Handoff
 
 /// The demo's HTTP/1.1 server, as an upgrade participant.
 ///
-/// The server runs on its own epoll thread (``HTTPServer`` on an ``EventLoop``); the methods
+/// The server runs on its own epoll thread (``HTTPServer`` on an `EpollThread`); the methods
 /// here are called from Swift concurrency, queue a ``ServerCommand`` for that thread and
 /// suspend until the thread resumes them.
 ///
@@ -21,7 +21,7 @@ import Handoff
 /// await server.startAnswering()
 /// ```
 final class DemoServer: UpgradeParticipant {
-    private let loop: EventLoop<ServerCommand>
+    private let loop: EpollThread<ServerCommand>
     private let log: DemoLog
 
     /// Starts serving on `listeners` right away.
@@ -31,10 +31,10 @@ final class DemoServer: UpgradeParticipant {
     ///   - generation: The upgrade generation `GET /` reports.
     ///   - state: The counter and the map the routes serve.
     ///   - log: Where the upgrade steps are reported.
-    /// - Throws: ``SystemCallError`` naming the call that failed.
-    init(listeners: [CInt], generation: Int, state: DemoState, log: DemoLog) throws(SystemCallError) {
+    /// - Throws: ``SystemCallError`` or `HandoffError` naming the call that failed.
+    init(listeners: [CInt], generation: Int, state: DemoState, log: DemoLog) throws {
         self.log = log
-        loop = try EventLoop()
+        loop = try EpollThread()
         for listener in listeners {
             let flags = fcntl(listener, F_GETFL)
             guard flags >= 0 else { throw SystemCallError("fcntl(F_GETFL)") }

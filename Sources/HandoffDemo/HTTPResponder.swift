@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+@_spi(Server) import Handoff
 
 /// The demo's routes, writing whole responses into a connection's output buffer.
 ///

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CHandoff
-import Handoff
+@_spi(Server) import Handoff
 
 /// The HTTP server's state on its event loop thread: listeners, connections, and the
 /// drain/resume/adopt/stop steps of an upgrade.
@@ -15,7 +15,7 @@ import Handoff
 ///
 /// Draining never closes a connection a client may still send on: once its output is written
 /// it is removed from epoll and detached, with its unhandled bytes, for the successor.
-final class HTTPServer: EventLoopHandler {
+final class HTTPServer: EpollThreadHandler {
     typealias Command = ServerCommand
 
     /// Why a command could not be carried out.
@@ -37,7 +37,7 @@ final class HTTPServer: EventLoopHandler {
     /// How long accepting pauses when the process is out of descriptors or memory.
     private static let acceptPause = Duration.milliseconds(100)
 
-    private let epoll: Epoll
+    private let epoll: EpollSet
     private let listeners: [CInt]
     private var listenersRegistered = true
     private var mode = Mode.serving
@@ -64,7 +64,7 @@ final class HTTPServer: EventLoopHandler {
     ///   - epoll: The loop's epoll set, in which `listeners` are already registered for reading.
     ///   - listeners: Non-blocking listening sockets; the server never closes them.
     ///   - responder: The routes.
-    init(epoll: Epoll, listeners: [CInt], responder: HTTPResponder) {
+    init(epoll: EpollSet, listeners: [CInt], responder: HTTPResponder) {
         self.epoll = epoll
         self.listeners = listeners
         self.responder = responder

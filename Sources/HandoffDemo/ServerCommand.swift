@@ -1,4 +1,4 @@
-import Handoff
+@_spi(Server) import Handoff
 
 /// What ``DemoServer`` asks of the ``HTTPServer`` on its event loop thread.
 ///

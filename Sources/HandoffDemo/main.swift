@@ -20,5 +20,4 @@ if options.showHelp {
     exit(0)
 }
 
-let signals = await TerminationSignals(trapping: [SIGTERM, SIGINT])
-exit(await DemoApplication(options: options).run(signals: signals))
+exit(await DemoApplication(options: options).run())

@@ -13,6 +13,10 @@
 //       Encodes and decodes N small records (default 200000) with HandoffBinaryEncoder/Decoder,
 //       JSONEncoder/Decoder and binary PropertyListEncoder/Decoder; prints the best ms of R runs
 //       (default 5) and the ratios.
+//   handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]
+//       Stops N services (default 10) that ignore the graceful stop, K times (default 20), with
+//       per-service deadlines of D ms and with a total deadline of N × D ms; prints how far past
+//       the deadline each stop ended (median, max), and a cooperative stop for comparison.
 import Foundation
 
 signal(SIGPIPE, SIG_IGN)
@@ -76,8 +80,19 @@ case "codec":
         complain("handoff-bench codec: \(error)\n")
         exit(1)
     }
+case "stop-deadline":
+    var bench = StopDeadline()
+    bench.services = option("--services", in: arguments).flatMap(Int.init) ?? bench.services
+    bench.count = option("--count", in: arguments).flatMap(Int.init) ?? bench.count
+    bench.deadline = .milliseconds(option("--deadline-ms", in: arguments).flatMap(Int.init) ?? 20)
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench stop-deadline: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n")
     exit(2)
 }
 

@@ -231,8 +231,9 @@ public final class Upgrader: Sendable {
         }
     }
 
-    /// Whether a successor took this process over.
-    var isReplaced: Bool {
+    /// Whether a successor took this process over: the process should exit without offering
+    /// its state to the store (``shutdown()`` knows).
+    public var isReplaced: Bool {
         if case .replaced = machine.withLock({ $0.state }) { return true }
         return false
     }

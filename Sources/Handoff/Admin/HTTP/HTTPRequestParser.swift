@@ -2,26 +2,33 @@
 import Glibc
 #endif
 
-/// What the demo needs to know about one request, with positions relative to the parsed bytes.
-struct HTTPRequestHead {
-    /// The methods the demo tells apart.
-    enum Method {
+/// What a server needs to know about one request, with positions relative to the parsed bytes.
+///
+/// Server SPI: shared by the admin endpoint and `handoff-demo`, not part of the stable API.
+@_spi(Server)
+public struct HTTPRequestHead: Sendable {
+    /// The methods told apart.
+    public enum Method: Sendable {
         case get, head, post, put, other
     }
 
-    var method: Method
+    /// The request method.
+    public var method: Method
     /// The path of the request target, without its query: offsets into the parsed bytes.
-    var path: Range<Int>
+    public var path: Range<Int>
     /// Whether the connection stays open after the response.
-    var keepAlive: Bool
+    public var keepAlive: Bool
     /// `true` for HTTP/1.1, `false` for HTTP/1.0.
-    var isHTTP11: Bool
+    public var isHTTP11: Bool
     /// The body, framed by `Content-Length`: offsets into the parsed bytes (empty without one).
-    var body: Range<Int> = 0..<0
+    public var body: Range<Int> = 0..<0
 }
 
 /// The outcome of parsing the start of a buffer.
-enum HTTPParseResult {
+///
+/// Server SPI: shared by the admin endpoint and `handoff-demo`, not part of the stable API.
+@_spi(Server)
+public enum HTTPParseResult: Sendable {
     /// More bytes are needed; nothing is consumed.
     case incomplete
     /// A whole request, head and body, occupies the first `length` bytes.
@@ -35,14 +42,19 @@ enum HTTPParseResult {
 /// Stateless: it parses from the start of what it is given every time, so the caller keeps
 /// unhandled bytes starting at a request boundary (which is also what an upgrade hands over).
 /// Bodies are framed by `Content-Length` only; a request with `Transfer-Encoding` is refused
-/// with 501. Lines may end in CRLF or a bare LF.
-enum HTTPRequestParser {
+/// with 501. Lines may end in CRLF or a bare LF. A request line longer than
+/// ``maximumRequestLine`` is refused with 400, header fields longer than ``maximumHeaderBytes``
+/// with 431, a body over ``maximumBodyBytes`` with 413.
+///
+/// Server SPI: shared by the admin endpoint and `handoff-demo`, not part of the stable API.
+@_spi(Server)
+public enum HTTPRequestParser {
     /// The longest request line accepted, without its line ending.
-    static let maximumRequestLine = 8 * 1024
+    public static let maximumRequestLine = 8 * 1024
     /// The most bytes of header fields accepted after the request line.
-    static let maximumHeaderBytes = 64 * 1024
+    public static let maximumHeaderBytes = 64 * 1024
     /// The largest request body accepted.
-    static let maximumBodyBytes = 1024 * 1024
+    public static let maximumBodyBytes = 1024 * 1024
 
     private static let cr = UInt8(ascii: "\r")
     private static let lf = UInt8(ascii: "\n")
@@ -51,7 +63,9 @@ enum HTTPRequestParser {
     private static let colon = UInt8(ascii: ":")
 
     /// Parses the request at the start of `bytes`.
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> HTTPParseResult {
+    /// - Parameter bytes: What has arrived, starting at a request boundary.
+    /// - Returns: A whole request, `incomplete`, or the status to refuse it with.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> HTTPParseResult {
         let count = bytes.count
         // RFC 9112 §2.2: ignore empty lines before a request line.
         var start = 0

@@ -1,36 +1,40 @@
+import CHandoff
 #if canImport(Glibc)
 import Glibc
 #endif
-import CHandoff
 
 /// An epoll instance, level-triggered, keyed by file descriptor.
 ///
 /// Thin wrappers over `epoll_ctl(2)` and `epoll_wait(2)`; each event's `data.fd` is the
 /// descriptor it was registered for. Event masks are `EPOLLIN.rawValue` and the like.
-struct Epoll: Sendable {
+///
+/// Server SPI: shared by the admin endpoint and `handoff-demo`, not part of the stable API.
+@_spi(Server)
+public struct EpollSet: Sendable {
     /// The epoll descriptor.
-    let descriptor: CInt
+    public let descriptor: CInt
 
     /// Creates an instance with `epoll_create1(EPOLL_CLOEXEC)`.
-    /// - Throws: ``SystemCallError`` naming `epoll_create1`.
-    init() throws(SystemCallError) {
-        let descriptor = epoll_create1(CInt(EPOLL_CLOEXEC))
-        guard descriptor >= 0 else { throw SystemCallError("epoll_create1") }
-        self.descriptor = descriptor
+    /// - Throws: ``HandoffError`` naming `epoll_create1`.
+    public init() throws(HandoffError) {
+        descriptor = try Syscall.check("epoll_create1") { epoll_create1(CInt(EPOLL_CLOEXEC)) }
     }
 
     /// Starts watching `fd` for `events` (`EPOLL_CTL_ADD`).
-    func add(_ fd: CInt, events: UInt32) throws(SystemCallError) {
+    /// - Throws: ``HandoffError`` naming `epoll_ctl(ADD)`.
+    public func add(_ fd: CInt, events: UInt32) throws(HandoffError) {
         try control(EPOLL_CTL_ADD, fd, events: events, name: "epoll_ctl(ADD)")
     }
 
     /// Changes the events watched on `fd` (`EPOLL_CTL_MOD`).
-    func modify(_ fd: CInt, events: UInt32) throws(SystemCallError) {
+    /// - Throws: ``HandoffError`` naming `epoll_ctl(MOD)`.
+    public func modify(_ fd: CInt, events: UInt32) throws(HandoffError) {
         try control(EPOLL_CTL_MOD, fd, events: events, name: "epoll_ctl(MOD)")
     }
 
     /// Stops watching `fd` (`EPOLL_CTL_DEL`); the descriptor stays open.
-    func remove(_ fd: CInt) throws(SystemCallError) {
+    /// - Throws: ``HandoffError`` naming `epoll_ctl(DEL)`.
+    public func remove(_ fd: CInt) throws(HandoffError) {
         try control(EPOLL_CTL_DEL, fd, events: 0, name: "epoll_ctl(DEL)")
     }
 
@@ -40,29 +44,25 @@ struct Epoll: Sendable {
     ///     returns. Must not be empty.
     ///   - timeoutMilliseconds: -1 to wait without limit.
     /// - Returns: How many entries at the start of `events` are filled.
-    func wait(
-        into events: inout [epoll_event], timeoutMilliseconds: CInt
-    ) throws(SystemCallError) -> Int {
-        while true {
-            let count = events.withUnsafeMutableBufferPointer { buffer in
+    /// - Throws: ``HandoffError`` naming `epoll_wait`.
+    public func wait(into events: inout [epoll_event], timeoutMilliseconds: CInt) throws(HandoffError) -> Int {
+        let count = try Syscall.check("epoll_wait") {
+            events.withUnsafeMutableBufferPointer { buffer in
                 epoll_wait(descriptor, buffer.baseAddress, CInt(buffer.count), timeoutMilliseconds)
             }
-            if count >= 0 { return Int(count) }
-            if errno != EINTR { throw SystemCallError("epoll_wait") }
         }
+        return Int(count)
     }
 
     /// Closes the epoll descriptor.
-    func close() {
-        _ = Glibc.close(descriptor)
+    public func close() {
+        Syscall.close(descriptor)
     }
 
-    private func control(
-        _ operation: CInt, _ fd: CInt, events: UInt32, name: String
-    ) throws(SystemCallError) {
+    private func control(_ operation: CInt, _ fd: CInt, events: UInt32, name: String) throws(HandoffError) {
         var event = epoll_event()
         event.events = events
         event.data.fd = fd
-        guard epoll_ctl(descriptor, operation, fd, &event) == 0 else { throw SystemCallError(name) }
+        try Syscall.check(name) { epoll_ctl(descriptor, operation, fd, &event) }
     }
 }

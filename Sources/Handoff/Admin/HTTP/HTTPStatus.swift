@@ -1,5 +1,8 @@
-/// The response statuses the demo sends, each with its status line and a short body.
-enum HTTPStatus {
+/// The response statuses the servers send, each with its status line and a short body.
+///
+/// Server SPI: shared by the admin endpoint and `handoff-demo`, not part of the stable API.
+@_spi(Server)
+public enum HTTPStatus: Sendable {
     case ok
     case noContent
     case badRequest
@@ -11,9 +14,11 @@ enum HTTPStatus {
     case notImplemented
     case httpVersionNotSupported
     case insufficientStorage
+    case requestTimeout
+    case serviceUnavailable
 
     /// The status line, ending in CRLF.
-    var statusLine: StaticString {
+    public var statusLine: StaticString {
         switch self {
         case .ok: "HTTP/1.1 200 OK\r\n"
         case .noContent: "HTTP/1.1 204 No Content\r\n"
@@ -26,11 +31,13 @@ enum HTTPStatus {
         case .notImplemented: "HTTP/1.1 501 Not Implemented\r\n"
         case .httpVersionNotSupported: "HTTP/1.1 505 HTTP Version Not Supported\r\n"
         case .insufficientStorage: "HTTP/1.1 507 Insufficient Storage\r\n"
+        case .requestTimeout: "HTTP/1.1 408 Request Timeout\r\n"
+        case .serviceUnavailable: "HTTP/1.1 503 Service Unavailable\r\n"
         }
     }
 
     /// The plain-text body sent with an error status.
-    var errorBody: StaticString {
+    public var errorBody: StaticString {
         switch self {
         case .ok: "ok\n"
         case .noContent: ""
@@ -43,6 +50,8 @@ enum HTTPStatus {
         case .notImplemented: "not implemented\n"
         case .httpVersionNotSupported: "HTTP version not supported\n"
         case .insufficientStorage: "insufficient storage\n"
+        case .requestTimeout: "request timeout\n"
+        case .serviceUnavailable: "service unavailable\n"
         }
     }
 }

@@ -4,11 +4,14 @@ import Glibc
 
 /// One client connection: its socket and the bytes on their way in and out.
 ///
-/// Owned by the event loop thread. ``inbound`` always starts at a request boundary, so it is
+/// Owned by the epoll thread. ``inbound`` always starts at a request boundary, so it is
 /// exactly what an upgrade hands over as unread bytes.
-final class HTTPConnection {
+///
+/// Server SPI: shared by the admin endpoint and `handoff-demo`, not part of the stable API.
+@_spi(Server)
+public final class HTTPConnection {
     /// What happened when writing out pending output.
-    enum FlushResult {
+    public enum FlushResult {
         /// Everything is written.
         case flushed
         /// The socket buffer is full; wait for `EPOLLOUT`.
@@ -18,33 +21,36 @@ final class HTTPConnection {
     }
 
     /// The non-blocking connected socket.
-    let descriptor: CInt
+    public let descriptor: CInt
     /// Bytes read but not yet handled: the start of a request that is not complete yet.
-    var inbound: [UInt8] = []
-    /// Responses not yet written; the first ``outboundSent`` bytes are already sent.
-    var outbound: [UInt8] = []
+    public var inbound: [UInt8] = []
+    /// Responses not yet written; the first `outboundSent` bytes are already sent.
+    public var outbound: [UInt8] = []
     private var outboundSent = 0
     /// The epoll events currently registered for ``descriptor``.
-    var interest: UInt32
+    public var interest: UInt32
     /// The peer has closed its side: finish writing, then close.
-    var peerClosed = false
+    public var peerClosed = false
     /// Close once the output is written (`Connection: close`, an error response, end of stream).
-    var closing = false
+    public var closing = false
+    /// When a server that enforces read timeouts closes the connection if it is still waiting
+    /// for a request then; `nil` for no limit.
+    public var deadline: ContinuousClock.Instant?
 
     /// - Parameters:
     ///   - descriptor: A connected, non-blocking socket that this connection now owns.
     ///   - interest: The epoll events it is registered with.
-    init(descriptor: CInt, interest: UInt32) {
+    public init(descriptor: CInt, interest: UInt32) {
         self.descriptor = descriptor
         self.interest = interest
         outbound.reserveCapacity(4096)
     }
 
     /// Whether some response bytes are still to be written.
-    var hasPendingOutput: Bool { outboundSent < outbound.count }
+    public var hasPendingOutput: Bool { outboundSent < outbound.count }
 
     /// Writes as much pending output as the socket takes, with `send(2)` and `MSG_NOSIGNAL`.
-    func flush() -> FlushResult {
+    public func flush() -> FlushResult {
         while outboundSent < outbound.count {
             let sent = outbound.withUnsafeBytes { bytes in
                 send(
@@ -68,7 +74,8 @@ final class HTTPConnection {
 
     /// Reads and drops what the peer has already sent, so that closing does not turn into a
     /// reset that could destroy the last response before the peer reads it.
-    func discardPendingInput(scratch: UnsafeMutableRawBufferPointer) {
+    /// - Parameter scratch: A buffer to read into.
+    public func discardPendingInput(scratch: UnsafeMutableRawBufferPointer) {
         var budget = 256 * 1024
         while budget > 0 {
             let count = read(descriptor, scratch.baseAddress, scratch.count)
