@@ -28,10 +28,23 @@ trap cleanup EXIT
 for _ in $(seq 1 1000); do grep -q "listening=" "$work/demo.log" && break; sleep 0.01; done
 port=$(grep -o 'listening=[^ ]*' "$work/demo.log" | head -1 | sed 's/.*://')
 for _ in $(seq 1 1000); do [ -s "$work/pid" ] && break; sleep 0.01; done
+first=$(cat "$work/pid")
 echo "handoff-demo pid $(cat "$work/pid") serves http://127.0.0.1:$port/; $upgrades upgrades under load"
 
 .build/release/handoff-bench traffic --port "$port" --connections 8 --seconds 100000 --path /count >"$work/traffic.txt" &
 traffic=$!
+
+# settle PID: until a successor is done with its predecessor (its channel closed), then a
+# moment of serving, so every generation is sampled at the same point of its life.
+settle() {
+  if [ "$1" != "$first" ]; then
+    for _ in $(seq 1 2000); do
+      grep -q "pid=$1 generation=[0-9]* event=predecessor-exited" "$work/demo.log" && break
+      sleep 0.005
+    done
+  fi
+  sleep 0.02
+}
 
 # sample PID: "<open fds> <resident KiB>"
 sample() {
@@ -46,7 +59,7 @@ failed_upgrades=0
 start=$(date +%s)
 for i in $(seq 1 "$upgrades"); do
   old=$(cat "$work/pid")
-  sleep 0.02   # let this generation serve a moment before it is sampled
+  settle "$old"
   echo "$i $(sample "$old")" >>"$work/samples"
   kill -HUP "$old"
   for _ in $(seq 1 2000); do
@@ -60,6 +73,7 @@ for i in $(seq 1 "$upgrades"); do
   fi
   [ $((i % 100)) = 0 ] && echo "  $i upgrades, $(($(date +%s) - start)) s"
 done
+settle "$(cat "$work/pid")"
 echo "$((upgrades + 1)) $(sample "$(cat "$work/pid")")" >>"$work/samples"
 
 kill -TERM "$traffic"
