@@ -3,7 +3,7 @@ import Glibc
 @testable import Handoff
 import Testing
 
-@Suite("The descriptor registry")
+@Suite("The descriptor registry", .offCooperativePool)
 struct DescriptorsTests {
     @Test("a name is held once; a second registration is refused")
     func duplicate() throws {

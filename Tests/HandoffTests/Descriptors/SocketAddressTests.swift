@@ -1,7 +1,7 @@
 @testable import Handoff
 import Testing
 
-@Suite("Socket addresses")
+@Suite("Socket addresses", .offCooperativePool)
 struct SocketAddressTests {
     @Test("operators' address strings parse", arguments: [
         ("127.0.0.1:8080", SocketAddress.ipv4(host: "127.0.0.1", port: 8080)),

@@ -4,7 +4,7 @@ import Testing
 
 /// Every seed of the fuzz corpora and every input a fuzzer ever crashed on (Fixtures/fuzz/),
 /// through the same targets Scripts/fuzz/run.sh fuzzes: a violated invariant traps.
-@Suite("Fuzz corpora replayed")
+@Suite("Fuzz corpora replayed", .offCooperativePool)
 struct FuzzReplayTests {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

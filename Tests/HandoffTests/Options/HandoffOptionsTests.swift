@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Handoff
 
-@Suite("Options, configuration file and logging knobs")
+@Suite("Options, configuration file and logging knobs", .offCooperativePool)
 struct HandoffOptionsTests {
     static func file(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-config-\(UUID().uuidString.prefix(8)).json").path

@@ -2,7 +2,7 @@ import Foundation
 @testable import Handoff
 import Testing
 
-@Suite("Binary codec: determinism and hostile input")
+@Suite("Binary codec: determinism and hostile input", .offCooperativePool)
 struct BinaryCodecHostileInputTests {
     /// A small seeded generator (SplitMix64), so a failing mutation can be replayed.
     struct SplitMix64: RandomNumberGenerator {

@@ -2,7 +2,7 @@ import Foundation
 @testable import Handoff
 import Testing
 
-@Suite("Binary codec: class hierarchies, super encoders and containers used out of order")
+@Suite("Binary codec: class hierarchies, super encoders and containers used out of order", .offCooperativePool)
 struct BinaryCodecInheritanceTests {
     class Animal: Codable, Equatable {
         var name: String

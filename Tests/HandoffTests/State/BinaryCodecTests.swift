@@ -10,7 +10,7 @@ func binaryRoundTrip<T: Codable & Equatable>(_ value: T, sourceLocation: SourceL
     return bytes
 }
 
-@Suite("Binary codec round trips")
+@Suite("Binary codec round trips", .offCooperativePool)
 struct BinaryCodecTests {
     struct Integers: Codable, Equatable {
         var int: Int, int8: Int8, int16: Int16, int32: Int32, int64: Int64

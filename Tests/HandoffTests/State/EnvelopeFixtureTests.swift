@@ -5,7 +5,7 @@ import Testing
 /// The sample envelopes under `Fixtures/envelopes`, written by an earlier build: the format must
 /// keep reading them. (Set HANDOFF_WRITE_FIXTURES=1 and run this suite to write them anew after
 /// a deliberate format change.)
-@Suite("Sample envelopes in Fixtures", .serialized)
+@Suite("Sample envelopes in Fixtures", .serialized, .offCooperativePool)
 struct EnvelopeFixtureTests {
     static let directory: URL = {
         var url = URL(fileURLWithPath: #filePath)

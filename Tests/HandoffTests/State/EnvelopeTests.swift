@@ -1,7 +1,7 @@
 @testable import Handoff
 import Testing
 
-@Suite("Envelopes")
+@Suite("Envelopes", .offCooperativePool)
 struct EnvelopeTests {
     static func sample(payload: [UInt8] = Array("state".utf8), version: Int = 3, oldest: Int = 2) -> Envelope {
         let header = EnvelopeHeader(

@@ -63,7 +63,10 @@ final class FixtureProcess: Sendable {
 
     deinit {
         for pid in log.pids.withLock({ $0 }) { kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(at: directory)
+        // HANDOFF_TEST_KEEP=1 keeps the directory (the fixtures' stderr.log) for a post-mortem.
+        if ProcessInfo.processInfo.environment["HANDOFF_TEST_KEEP"] != "1" {
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 
     /// Points the next successor at another behaviour ("deploys" another binary).

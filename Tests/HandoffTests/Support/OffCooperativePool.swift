@@ -3,10 +3,12 @@ import Testing
 
 /// Runs a test on threads of its own, not on the cooperative pool.
 ///
-/// The tests that drive real processes wait synchronously (polling a condition with a
-/// deadline). On a two-core machine the cooperative pool has two threads; two such tests
-/// running at once would hold both, and every `async` test meanwhile — a control channel's
-/// sender and receiver, say — would starve until its deadlines passed. Under this trait a test
+/// Synchronous tests hold the thread they run on: those that drive real processes wait
+/// (polling a condition with a deadline), the codec's exhaustive ones compute for seconds
+/// (much longer under a sanitizer). On a two-core machine the cooperative pool has two
+/// threads; two such tests running at once would hold both, and every `async` test meanwhile —
+/// a control channel's sender and receiver, a service runner's tasks — would starve until its
+/// deadlines passed. Every suite with synchronous tests carries this trait. Under this trait a test
 /// runs with a task executor preference for ``ThreadPerJobExecutor``: each of its jobs runs on
 /// a new thread, and its task-locals (the test's identity included) stay with it.
 struct OffCooperativePool: SuiteTrait, TestTrait, TestScoping {

@@ -1,7 +1,7 @@
 @testable import Handoff
 import Testing
 
-@Suite("The upgrade state machine")
+@Suite("The upgrade state machine", .offCooperativePool)
 struct UpgradeStateMachineTests {
     @Test("a first generation upgrades only after ready(), one upgrade at a time")
     func rootProcess() {

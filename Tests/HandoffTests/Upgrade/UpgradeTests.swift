@@ -35,7 +35,7 @@ struct UpgradeTests {
             ("refuse", "childRefused"),
           ])
     func failedUpgradeRollsBack(plan: String, code: String) throws {
-        let fixture = try FixtureProcess(environment: ["FIXTURE_UPGRADE_TIMEOUT_MS": "1500"], plan: plan)
+        let fixture = try FixtureProcess(environment: ["FIXTURE_UPGRADE_TIMEOUT_MS": "3000"], plan: plan)
         let port = try fixture.port()
         let parent = try fixture.pid(ofGeneration: 1)
         try fixture.waitFor("ready", generation: 1)

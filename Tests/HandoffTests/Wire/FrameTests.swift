@@ -1,7 +1,7 @@
 @testable import Handoff
 import Testing
 
-@Suite("Frames of the control channel")
+@Suite("Frames of the control channel", .offCooperativePool)
 struct FrameTests {
     @Test("CRC32C gives the standard check value for \"123456789\"")
     func checkValue() {
