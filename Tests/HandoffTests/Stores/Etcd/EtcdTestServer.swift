@@ -1,18 +1,18 @@
 import Foundation
-import FoundationNetworking
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffEtcd
 
 /// A private etcd for tests: installed from the system's packages if missing (once per run),
 /// started on free loopback ports with a temporary data directory, and stopped by ``stop()`` or
 /// at the end of the test process.
 ///
-/// etcd runs under a small shell that reads its standard input from a pipe this process holds:
-/// when this process exits for any reason (a crash included), the pipe closes, and the shell
-/// stops etcd and removes its data directory. Heartbeat 50 ms and election timeout 500 ms make
-/// it elect itself quickly and honour a lease TTL of 1 s (etcd's minimum TTL is 1.5 election
-/// timeouts, rounded up to whole seconds).
+/// Beside each etcd runs a watchdog shell that reads its standard input from a pipe this
+/// process holds: when this process exits for any reason (a crash included), the pipe closes
+/// and the watchdog kills etcd and removes its data directory. Heartbeat 50 ms and election
+/// timeout 500 ms make etcd elect itself quickly and honour a lease TTL of 1 s (its minimum TTL
+/// is 1.5 election timeouts, rounded up to whole seconds).
 final class EtcdTestServer: Sendable {
     static let binary = "/usr/bin/etcd"
 
@@ -20,8 +20,10 @@ final class EtcdTestServer: Sendable {
     let peerPort: UInt16
     let dataDirectory: String
     let extraArguments: [String]
-    private struct Running: @unchecked Sendable {  // Process and Pipe are used under the lock only
-        var process: Process
+    private struct Running: @unchecked Sendable {  // used under the lock only
+        var etcd: Process
+        var exited: AsyncStream<Int32>
+        var watchdog: Process
         var control: Pipe
     }
     private let running = Mutex<Running?>(nil)
@@ -32,6 +34,16 @@ final class EtcdTestServer: Sendable {
     /// The one server that tests without needs of their own share (each uses its own prefix).
     static func shared() async throws -> EtcdTestServer {
         try await SharedServer.instance.get()
+    }
+
+    /// Runs `body` with a server of its own, stopped (and its data removed) afterwards.
+    static func with(_ body: (EtcdTestServer) async throws -> Void) async throws {
+        let server = try await start()
+        do { try await body(server) } catch {
+            await server.stop(removingData: true)
+            throw error
+        }
+        await server.stop(removingData: true)
     }
 
     /// Starts a server of its own; `arguments` are added to etcd's command line.
@@ -46,7 +58,7 @@ final class EtcdTestServer: Sendable {
                 try await server.run()
                 return server
             } catch {
-                server.stop()
+                await server.stop(removingData: true)
                 lastError = error
             }
         }
@@ -60,50 +72,73 @@ final class EtcdTestServer: Sendable {
         self.extraArguments = extraArguments
     }
 
-    deinit { stop(removingData: true) }
+    deinit {
+        // Last resort (a test that did not stop its server): the watchdog kills it.
+        running.withLock { $0.map { try? $0.control.fileHandleForWriting.close() } }
+    }
 
     /// Starts etcd (again, with the same ports and data) and waits until it answers.
     func run() async throws {
         let peer = "http://127.0.0.1:\(peerPort)"
-        let arguments = [
+        let etcd = Process()
+        etcd.executableURL = URL(fileURLWithPath: EtcdTestServer.binary)
+        etcd.arguments = [
             "--name", "test", "--data-dir", dataDirectory,
             "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "test=\(peer)",
             "--heartbeat-interval", "50", "--election-timeout", "500",
         ] + extraArguments
-        // etcd in the background; its end when our pipe closes (EOF on read) or on request.
-        let script = """
-            "$0" "$@" >>"$ETCD_LOG" 2>&1 & pid=$!
-            read -r line
-            kill -TERM "$pid" 2>/dev/null; wait "$pid"
-            [ "$line" = keep ] || rm -rf "$ETCD_DATA"
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script, EtcdTestServer.binary] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["ETCD_LOG"] = dataDirectory + ".log"
-        environment["ETCD_DATA"] = dataDirectory
-        process.environment = environment
+        if !FileManager.default.fileExists(atPath: dataDirectory + ".log") {
+            _ = FileManager.default.createFile(atPath: dataDirectory + ".log", contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + ".log"))
+        try log.seekToEnd()
+        etcd.standardOutput = log
+        etcd.standardError = log
+        etcd.standardInput = FileHandle.nullDevice
+        let (exited, exit) = AsyncStream<Int32>.makeStream()
+        etcd.terminationHandler = { exit.yield($0.terminationStatus); exit.finish() }
+        try etcd.run()
+        try? log.close()
+
+        // The watchdog: the end of its input (this process gone) kills etcd and removes its data.
+        let watchdog = Process()
+        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watchdog.arguments = ["-c", #"read -r line; [ "$line" = stopped ] || { kill -9 "$1"; rm -rf "$2" "$2.log"; }"#,
+                              "watchdog", String(etcd.processIdentifier), dataDirectory]
         let control = Pipe()
-        process.standardInput = control
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        running.withLock { $0 = Running(process: process, control: control) }
-        try await waitUntilHealthy(process)
+        // Our end must not leak into other children, or the watchdog would not see the end of
+        // its input when this process exits.
+        let flags = fcntl(control.fileHandleForWriting.fileDescriptor, F_GETFD)
+        guard flags >= 0, fcntl(control.fileHandleForWriting.fileDescriptor, F_SETFD, flags | FD_CLOEXEC) == 0 else {
+            throw EtcdTestFailure("fcntl(FD_CLOEXEC): errno \(errno)")
+        }
+        watchdog.standardInput = control
+        watchdog.standardOutput = FileHandle.nullDevice
+        watchdog.standardError = FileHandle.nullDevice
+        try watchdog.run()
+        running.withLock { $0 = Running(etcd: etcd, exited: exited, watchdog: watchdog, control: control) }
+        try await waitUntilHealthy(etcd)
     }
 
-    /// Stops etcd and waits until it has exited; with `removingData` false, the data stays for
-    /// ``run()`` to start it again.
-    func stop(removingData: Bool = false) {
-        guard let current = running.withLock({ state -> Running? in defer { state = nil }; return state }) else { return }
-        let line = removingData ? "remove\n" : "keep\n"
-        try? current.control.fileHandleForWriting.write(contentsOf: Data(line.utf8))
+    /// Stops etcd (SIGTERM) and waits until it has exited; with `removingData` false, the data
+    /// stays for ``run()`` to start it again.
+    func stop(removingData: Bool = false) async {
+        guard let current = running.withLock({ state -> Running? in defer { state = nil }; return state }) else {
+            if removingData { removeData() }
+            return
+        }
+        if current.etcd.isRunning { kill(current.etcd.processIdentifier, SIGTERM) }
+        for await _ in current.exited {}
+        try? current.control.fileHandleForWriting.write(contentsOf: Data("stopped\n".utf8))
         try? current.control.fileHandleForWriting.close()
-        current.process.waitUntilExit()
-        if removingData { try? FileManager.default.removeItem(atPath: dataDirectory + ".log") }
+        if removingData { removeData() }
+    }
+
+    private func removeData() {
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+        try? FileManager.default.removeItem(atPath: dataDirectory + ".log")
     }
 
     /// What etcd logged, for failure messages.
@@ -113,7 +148,9 @@ final class EtcdTestServer: Sendable {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { break }
-            if let answer = try? await EtcdHTTP.post(endpoint, "/v3/kv/range", #"{"key":"AA=="}"#), answer.status == 200 { return }
+            // Up and with a leader: it answers a read, or refuses it for want of credentials.
+            if let answer = try? await EtcdHTTP.post(endpoint, "/v3/kv/range", #"{"key":"AA=="}"#),
+               answer.status == 200 || answer.body.contains("user name is empty") { return }
             try await Task.sleep(for: .milliseconds(20))  // polling with a deadline
         }
         throw EtcdTestFailure("etcd did not answer on \(endpoint) within 20 s; its log:\n\(log.suffix(2000))")
@@ -209,16 +246,19 @@ actor Once<Value: Sendable> {
     }
 }
 
-/// Raw requests to the JSON gateway, for tests that look at or change keys behind the store.
+/// Raw requests to the JSON gateway, for tests that look at or change keys behind the store
+/// (through the store's own HTTP/1.1 transport: `URLSession` stops the process on the trailers
+/// of the gateway's error answers).
 enum EtcdHTTP {
+    static let transport = EtcdSocketTransport()
+
     static func post(_ endpoint: String, _ path: String, _ body: String, token: String? = nil) async throws -> (status: Int, body: String) {
-        var request = URLRequest(url: URL(string: endpoint + path)!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body.utf8)
-        request.timeoutInterval = 5
-        if let token { request.setValue(token, forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        let request = EtcdHTTPRequest(endpoint: EtcdEndpoint(URL(string: endpoint)!)!, path: path, body: Data(body.utf8), token: token, timeout: .seconds(5))
+        let result = await withCheckedContinuation { continuation in
+            transport.post(request) { continuation.resume(returning: $0) }
+        }
+        let response = try result.get()
+        return (response.status, String(decoding: response.body, as: UTF8.self))
     }
 
     static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
