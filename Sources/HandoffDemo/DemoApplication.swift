@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Handoff
+import HandoffEtcd
 
 /// The demo's whole life: start or inherit the listeners and the state, serve, upgrade on
 /// SIGHUP, and stop.
@@ -32,9 +33,7 @@ struct DemoApplication {
         let state = DemoState()
         do {
             var configuration = UpgraderConfiguration(pidFile: options.pidFile)
-            if let directory = options.stateDirectory {
-                configuration.store = try DirectoryStore(directory: directory)
-            }
+            configuration.store = try Self.store(options)
             upgrader = try await Upgrader(configuration: configuration)
             try upgrader.state.register(state)
         } catch {
@@ -163,6 +162,18 @@ struct DemoApplication {
             await server.cancelStop(connections)
             log("state=serving connections=\(connections.count)")
             return nil
+        }
+    }
+
+    /// The store `--store` or `--state-dir` names; `nil` for the library's default. An etcd store
+    /// falls back to the directory (or the default one) when etcd cannot take an offer.
+    private static func store(_ options: DemoOptions) throws -> (any HandoffStore)? {
+        let directory = try options.stateDirectory.map { try DirectoryStore(directory: $0) }
+        guard let url = options.etcdStore else { return directory }
+        let etcd = try EtcdStore(configuration: EtcdConfiguration(parsing: url))
+        let fallback = try directory ?? DirectoryStore(directory: DirectoryStore.defaultDirectory(for: "handoff-demo"))
+        return FallbackStore(primary: etcd, fallback: fallback) { message in
+            DemoLog(generation: DemoLog.currentGeneration)(message)
         }
     }
 
