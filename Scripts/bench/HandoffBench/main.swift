@@ -13,6 +13,9 @@
 //       Encodes and decodes N small records (default 200000) with HandoffBinaryEncoder/Decoder,
 //       JSONEncoder/Decoder and binary PropertyListEncoder/Decoder; prints the best ms of R runs
 //       (default 5) and the ratios.
+//   handoff-bench etcd --endpoint URL --directory DIR
+//       Offer → claim → commit through an EtcdStore at URL for 1 KiB, 1 MiB and 5 MiB of state,
+//       and through a DirectoryStore in DIR as the baseline: p50, p99, each step's p50, ratio.
 import Foundation
 
 signal(SIGPIPE, SIG_IGN)
@@ -75,8 +78,19 @@ case "codec":
         complain("handoff-bench codec: \(error)\n")
         exit(1)
     }
+case "etcd":
+    guard let endpoint = option("--endpoint", in: arguments), let directory = option("--directory", in: arguments) else {
+        complain("handoff-bench etcd: --endpoint URL and --directory DIR are required\n")
+        exit(2)
+    }
+    do {
+        try await EtcdStoreBenchmark(endpoint: endpoint, directory: directory).run()
+    } catch {
+        complain("handoff-bench etcd: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R]\n       handoff-bench etcd --endpoint URL --directory DIR\n")
     exit(2)
 }
 
