@@ -10,7 +10,7 @@ import Synchronization
 /// of the TTL, with `/v3/lease/keepalive`; with no claim held the timer stops and the lease runs
 /// out on its own, deleting nothing (it holds no key). If etcd answers that a lease is gone (a
 /// keepalive with TTL 0, a put that names it), it is forgotten: its claims were deleted with it,
-/// so their commits fail with ``Handoff/HandoffError/Code/claimLost``, and the next claim gets a
+/// so their commits fail with `claimLost`, and the next claim gets a
 /// new lease.
 ///
 /// The process holding claims dies: its timer dies with it, the lease expires after its TTL,

@@ -46,7 +46,7 @@ public struct EtcdConfiguration: Sendable {
     /// `etcd://127.0.0.1:2379,127.0.0.1:22379/apps/sessiond` has two endpoints and the key
     /// prefix `/apps/sessiond`; without a path the prefix is `/handoff`.
     /// - Parameter url: The URL.
-    /// - Throws: ``HandoffError`` with ``HandoffError/Code/invalidArgument`` saying what is
+    /// - Throws: `HandoffError` with `invalidArgument`, saying what is
     ///   wrong with it.
     public init(parsing url: String) throws {
         let scheme: String

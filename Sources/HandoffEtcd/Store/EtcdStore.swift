@@ -1,7 +1,7 @@
 import FoundationEssentials
 import Handoff
 
-/// A ``Handoff/HandoffStore`` in an etcd cluster, so that state a process gives up on one node
+/// A `HandoffStore` in an etcd cluster, so that state a process gives up on one node
 /// can be claimed by a process on another.
 ///
 /// ```swift
@@ -10,8 +10,8 @@ import Handoff
 /// configuration.store = store
 /// ```
 ///
-/// It speaks etcd's v3 JSON gateway over `URLSession`; no client package. The keys, the
-/// transactions and the size limits are described in <doc:EtcdKeyLayout>. In short:
+/// It speaks etcd's v3 JSON gateway, with no client package. The keys, the transactions, the
+/// size limits and the transport are described in <doc:EtcdKeyLayout>. In short:
 /// - **Offer**: a transaction that creates `<prefix>/offers/<label>/<key>` only if it does not
 ///   exist (`create_revision == 0`), under a lease of the offer's TTL. State over 1 MiB is
 ///   written as chunks first, and the offer key, which names them, last.
@@ -22,7 +22,7 @@ import Handoff
 /// - **Commit** deletes the offer, its claim and its chunks in one transaction that holds only
 ///   if the claim key still holds this claim's token; **release** deletes the claim the same
 ///   way. A claimer that dies loses its lease and with it its claim, so the offer is delivered
-///   again; its late commit fails with ``Handoff/HandoffError/Code/claimLost``.
+///   again; its late commit fails with `claimLost`.
 /// - **Notifications** (``offers(label:)``) watch the label's keys with `/v3/watch`.
 public final class EtcdStore: HandoffStore {
     /// The configuration it was made with.
@@ -36,7 +36,7 @@ public final class EtcdStore: HandoffStore {
 
     /// Makes a store; nothing is sent to etcd until it is used.
     /// - Parameter configuration: The endpoints, credentials, prefix and TTLs.
-    /// - Throws: ``Handoff/HandoffError`` with ``Handoff/HandoffError/Code/invalidArgument`` for
+    /// - Throws: `HandoffError` with `invalidArgument` for
     ///   an endpoint that is not an `http` or `https` URL, or a TTL or size that is not positive.
     public init(configuration: EtcdConfiguration) throws {
         let endpoints = try configuration.validated()
@@ -48,41 +48,41 @@ public final class EtcdStore: HandoffStore {
 
     // MARK: HandoffStore
 
-    /// Offers an envelope under its label and key; see ``Handoff/HandoffStore/offer(_:ttl:)``.
+    /// Offers an envelope under its label and key; see `HandoffStore.offer(_:ttl:)`.
     /// - Parameters:
     ///   - envelope: The state.
     ///   - ttl: How long the offer stays claimable (positive); `nil` for
     ///     ``EtcdConfiguration/offerTTL``.
-    /// - Throws: ``Handoff/HandoffError``: ``Handoff/HandoffError/Code/storeFailed`` if an offer
-    ///   for the label and key exists; ``Handoff/HandoffError/Code/envelopeTooLarge`` for state
-    ///   over ``EtcdConfiguration/maxStateSize``, ``Handoff/HandoffError/Code/invalidArgument``
+    /// - Throws: `HandoffError`: `storeFailed` if an offer
+    ///   for the label and key exists; `envelopeTooLarge` for state
+    ///   over ``EtcdConfiguration/maxStateSize``, `invalidArgument`
     ///   for a label and key too long to fit a request (both before anything is sent);
-    ///   ``Handoff/HandoffError/Code/storeUnreachable`` if no endpoint answers;
-    ///   ``Handoff/HandoffError/Code/accessDenied`` for missing or refused credentials. A failed
+    ///   `storeUnreachable` if no endpoint answers;
+    ///   `accessDenied` for missing or refused credentials. A failed
     ///   offer leaves nothing behind.
     public func offer(_ envelope: Envelope, ttl: Duration?) async throws {
         try await offerNow(envelope, ttl: ttl)
     }
 
     /// Claims the offer for `label` and `key`; see
-    /// ``Handoff/HandoffStore/claim(label:key:readerVersion:)``.
+    /// `HandoffStore.claim(label:key:readerVersion:)`.
     /// - Parameters:
     ///   - label: The kind of state.
     ///   - key: The instance.
     ///   - readerVersion: The newest state version the claimer understands.
     /// - Returns: The claim; `nil` if nothing is offered or a live claimer holds it.
-    /// - Throws: ``Handoff/HandoffError/Code/newerVersion`` or an envelope error, leaving the
-    ///   offer in place; ``Handoff/HandoffError/Code/storeUnreachable`` or
-    ///   ``Handoff/HandoffError/Code/accessDenied``.
+    /// - Throws: `newerVersion` or an envelope error, leaving the
+    ///   offer in place; `storeUnreachable` or
+    ///   `accessDenied`.
     public func claim(label: String, key: String, readerVersion: Int) async throws -> HandoffClaim? {
         try await claimNow(label: label, key: key, readerVersion: readerVersion)
     }
 
     /// Removes a claimed offer, its claim and its chunks, in one transaction.
     /// - Parameter claim: A claim this store made.
-    /// - Throws: ``Handoff/HandoffError/Code/claimLost`` if the claim is no longer held (its lease
-    ///   expired, it was released or committed); ``Handoff/HandoffError/Code/invalidArgument``
-    ///   for a claim another store made; ``Handoff/HandoffError/Code/storeUnreachable``.
+    /// - Throws: `claimLost` if the claim is no longer held (its lease
+    ///   expired, it was released or committed); `invalidArgument`
+    ///   for a claim another store made; `storeUnreachable`.
     public func commit(_ claim: HandoffClaim) async throws {
         try await finish(claim, committing: true)
     }
