@@ -1,6 +1,6 @@
 // handoff-store-fixture: one claimer or offerer of a DirectoryStore or an EtcdStore in its own
 // process, for the tests of concurrent and crashed claimers. STORE is a directory, or an
-// etcd://host:port/prefix URL (claims then held under a 1 s lease).
+// etcd://host:port/prefix URL (claims then held under a 2 s lease, renewed every 2/3 s).
 //
 //   handoff-store-fixture claim STORE LABEL KEY [--hold]
 //       Claims with reader version 1000 and prints one line: `claimed <payload as UTF-8>`,
@@ -59,7 +59,7 @@ let (command, directory, label, key) = (arguments[0], arguments[1], arguments[2]
 func openStore(_ spec: String) throws -> any HandoffStore {
     guard spec.hasPrefix("etcd://") else { return try DirectoryStore(directory: spec) }
     var configuration = try EtcdConfiguration(parsing: spec)
-    configuration.claimTTL = .seconds(1)
+    configuration.claimTTL = .seconds(2)
     return try EtcdStore(configuration: configuration)
 }
 

@@ -15,7 +15,9 @@ struct EtcdLayout: Sendable {
     /// The key prefix, without a trailing `/`.
     let prefix: String
 
-    /// The largest envelope stored whole in its offer key: 1 MiB. Larger ones are chunked.
+    /// The largest state (payload) stored whole in its offer key: 1 MiB. Larger state is
+    /// chunked. With the longest header (four strings of 64 KiB) and the longest names, the
+    /// offer's transaction still stays under etcd's 1.5 MiB request limit.
     static let inlineLimit = 1 << 20
     /// The bytes of an envelope in one chunk: 1 MiB. With its key, CRC and the JSON gateway's
     /// protobuf framing, one chunk's put stays under etcd's default request limit

@@ -6,7 +6,7 @@ import Handoff
 /// An offer's value always starts with the envelope's header (the `HOFE` bytes up to and
 /// including the header checksum), so anyone can read its label, key, version and oldest reader
 /// without taking it. What follows:
-/// - an envelope of at most ``EtcdLayout/inlineLimit`` bytes: the rest of the envelope, so the
+/// - state (the payload) of at most ``EtcdLayout/inlineLimit`` bytes: the rest of the envelope, so the
 ///   value *is* the envelope;
 /// - a larger one: a manifest naming its chunks,
 ///   `"HOEC" | offer id (16 hex digits) | chunk count u32 | envelope length u64 | crc32c u32`.

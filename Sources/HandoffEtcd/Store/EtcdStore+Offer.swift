@@ -27,7 +27,7 @@ extension EtcdStore {
         }
         var offerID: String?
         do throws(HandoffError) {
-            if bytes.count <= EtcdLayout.inlineLimit {
+            if envelope.payload.count <= EtcdLayout.inlineLimit {
                 try await createInline(bytes, label: label, key: key, lease: leaseID, doing: doing)
             } else {
                 let id = EtcdStore.newOfferID()

@@ -14,8 +14,8 @@ struct EtcdFailureTests {
         try await store.offer(storeEnvelope(text: "survives a crash"), ttl: nil)
         let holder = try StoreFixtureRun(["claim", server.url + prefix, "sessions", "eu-1", "--hold"])
         #expect(try holder.firstLine() == "claimed survives a crash", "\(holder.stderr)")
-        // Its 1 s lease is kept alive: for 1.5 s nobody else gets the offer.
-        let window = ContinuousClock.now + .milliseconds(1500)
+        // Its 2 s lease is kept alive: for 2.5 s nobody else gets the offer.
+        let window = ContinuousClock.now + .milliseconds(2500)
         while ContinuousClock.now < window {
             #expect(try await store.claim(label: "sessions", key: "eu-1", readerVersion: 1) == nil)
             try await Task.sleep(for: .milliseconds(100))  // sampling the window, not waiting for an event

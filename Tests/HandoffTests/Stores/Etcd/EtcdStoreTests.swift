@@ -12,7 +12,6 @@ struct EtcdStoreTests {
         let prefix = "/test-\(UUID().uuidString.prefix(8))"
         var configuration = EtcdConfiguration(endpoints: [server.endpoint])
         configuration.keyPrefix = prefix
-        configuration.claimTTL = .seconds(1)
         adjust(&configuration)
         return (try EtcdStore(configuration: configuration), server, prefix)
     }
@@ -68,9 +67,16 @@ struct EtcdStoreTests {
         try await store.commit(claim)
     }
 
-    @Test("5 MiB of state goes in CRC-checked chunks and comes back whole; commit removes every chunk")
+    @Test("5 MiB of state goes in CRC-checked chunks and comes back whole; commit removes every chunk; 1 MiB goes whole")
     func largeState() async throws {
         let (store, server, prefix) = try await Self.store()
+        let mebibyte = Envelope(header: storeEnvelope(key: "one").header, payload: [UInt8](repeating: 9, count: 1 << 20))
+        try await store.offer(mebibyte, ttl: nil)
+        #expect(try await EtcdHTTP.keys(server.endpoint, prefix: prefix + "/") == ["\(prefix)/offers/sessions/one"])
+        let whole = try #require(try await store.claim(label: "sessions", key: "one", readerVersion: 1))
+        #expect(whole.envelope == mebibyte)
+        try await store.commit(whole)
+
         var bytes = [UInt8](repeating: 0, count: 5 << 20)
         for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 2_654_435_761 >> 13) }
         let envelope = Envelope(header: storeEnvelope().header, payload: bytes)
