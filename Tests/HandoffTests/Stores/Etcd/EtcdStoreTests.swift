@@ -39,6 +39,21 @@ struct EtcdStoreTests {
         #expect(try await store.claim(label: "sessions", key: "a/b%c", readerVersion: 1)?.envelope.payload == Array("state two".utf8))
     }
 
+    @Test("an endpoint that refuses connections is passed over for the next one; with none left, storeUnreachable")
+    func failover() async throws {
+        let dead = "http://127.0.0.1:\(try EtcdTestServer.freePorts(1)[0])"
+        let (store, _, _) = try await Self.store { $0.endpoints.insert(dead, at: 0) }
+        try await store.offer(storeEnvelope(text: "via the second"), ttl: nil)
+        let claim = try #require(try await store.claim(label: "sessions", key: "eu-1", readerVersion: 1))
+        #expect(claim.envelope.payload == Array("via the second".utf8))
+        try await store.commit(claim)
+        let (alone, _, _) = try await Self.store { $0.endpoints = [dead] }
+        await #expect { try await alone.offer(storeEnvelope(), ttl: nil) } throws: { error in
+            let error = error as? HandoffError
+            return error?.code == .storeUnreachable && error?.reason.contains("Connection refused") == true
+        }
+    }
+
     @Test("a released claim can be claimed again, and a commit after the release is claimLost")
     func releaseThenCommit() async throws {
         let (store, _, _) = try await Self.store()
