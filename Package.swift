@@ -11,6 +11,7 @@ let package = Package(
     name: "Handoff",
     products: [
         .library(name: "Handoff", targets: ["Handoff"]),
+        .library(name: "HandoffEtcd", targets: ["HandoffEtcd"]),
         .executable(name: "handoff-demo", targets: ["HandoffDemo"]),
     ],
     targets: [
@@ -22,9 +23,17 @@ let package = Package(
             dependencies: ["CHandoff"],
             swiftSettings: swiftSettings
         ),
+        // The etcd-backed HandoffStore. A module of its own because it needs URLSession: linking
+        // FoundationNetworking (and with it Foundation, ICU and libcurl) adds about 10 ms to
+        // every process start, which a program that does not use etcd should not pay.
+        .target(
+            name: "HandoffEtcd",
+            dependencies: ["Handoff"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "HandoffDemo",
-            dependencies: ["Handoff", "CHandoff"],
+            dependencies: ["Handoff", "HandoffEtcd", "CHandoff"],
             swiftSettings: swiftSettings
         ),
         // A program the tests spawn as parent and child of real upgrades; its behaviour is
@@ -35,11 +44,11 @@ let package = Package(
             path: "Fixtures/HandoffFixture",
             swiftSettings: swiftSettings
         ),
-        // Claims from a DirectoryStore in its own process, for the tests of concurrent and
-        // crashed claimers.
+        // Claims from a DirectoryStore or an EtcdStore in its own process, for the tests of
+        // concurrent and crashed claimers.
         .executableTarget(
             name: "handoff-store-fixture",
-            dependencies: ["Handoff"],
+            dependencies: ["Handoff", "HandoffEtcd"],
             path: "Fixtures/StoreFixture",
             swiftSettings: swiftSettings
         ),
@@ -54,13 +63,13 @@ let package = Package(
         // Drives the upgrade benchmarks (Scripts/bench): sends SIGHUP, times READY and exit.
         .executableTarget(
             name: "handoff-bench",
-            dependencies: ["Handoff", "CHandoff"],
+            dependencies: ["Handoff", "HandoffEtcd", "CHandoff"],
             path: "Scripts/bench/HandoffBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HandoffTests",
-            dependencies: ["Handoff", "CHandoff"],
+            dependencies: ["Handoff", "HandoffEtcd", "CHandoff"],
             swiftSettings: swiftSettings
         ),
     ]

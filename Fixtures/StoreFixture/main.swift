@@ -1,16 +1,18 @@
-// handoff-store-fixture: one claimer or offerer of a DirectoryStore in its own process, for the
-// tests of concurrent and crashed claimers.
+// handoff-store-fixture: one claimer or offerer of a DirectoryStore or an EtcdStore in its own
+// process, for the tests of concurrent and crashed claimers. STORE is a directory, or an
+// etcd://host:port/prefix URL (claims then held under a 2 s lease, renewed every 2/3 s).
 //
-//   handoff-store-fixture claim DIR LABEL KEY [--hold]
+//   handoff-store-fixture claim STORE LABEL KEY [--hold]
 //       Claims with reader version 1000 and prints one line: `claimed <payload as UTF-8>`,
 //       `none`, or `error <code>`. Commits and exits 0; with --hold, prints the line and then
 //       blocks forever without committing (the test kills it).
-//   handoff-store-fixture offer DIR LABEL KEY TEXT
+//   handoff-store-fixture offer STORE LABEL KEY TEXT
 //       Offers TEXT's UTF-8 as a binary-codec envelope (state version 1, oldest reader 1) and
 //       prints `offered` or `error <code>`.
 //
 // Exit status: 0 for `claimed`, `none` and `offered`; 1 for `error`; 2 for bad usage.
 import Handoff
+import HandoffEtcd
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,8 +55,16 @@ guard arguments.count >= 4 else {
 }
 let (command, directory, label, key) = (arguments[0], arguments[1], arguments[2], arguments[3])
 
+/// The store `STORE` names.
+func openStore(_ spec: String) throws -> any HandoffStore {
+    guard spec.hasPrefix("etcd://") else { return try DirectoryStore(directory: spec) }
+    var configuration = try EtcdConfiguration(parsing: spec)
+    configuration.claimTTL = .seconds(2)
+    return try EtcdStore(configuration: configuration)
+}
+
 do {
-    let store = try DirectoryStore(directory: directory)
+    let store = try openStore(directory)
     switch command {
     case "claim":
         let hold = arguments.dropFirst(4).contains("--hold")

@@ -66,6 +66,11 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let storeFailed = Code("storeFailed")
         /// A claim is no longer held: it expired, was released, or another claimer took over.
         public static let claimLost = Code("claimLost")
+        /// A state store could not be reached: every endpoint refused the connection or timed
+        /// out. The reason says whether the request may have been applied.
+        public static let storeUnreachable = Code("storeUnreachable")
+        /// A state store refused the credentials given, or asked for some and none were given.
+        public static let accessDenied = Code("accessDenied")
 
         // Descriptors
         /// Two descriptors were registered under one name.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Handoff
+import HandoffEtcd
 
 /// The demo's whole life: one ``ServiceRunner`` runs its state, the admin endpoint (with
 /// `--admin`), the upgrader and the HTTP server, in that order.
@@ -20,9 +21,7 @@ struct DemoApplication {
         let state = DemoState()
         do {
             var configuration = UpgraderConfiguration(pidFile: options.pidFile)
-            if let directory = options.stateDirectory {
-                configuration.store = try DirectoryStore(directory: directory)
-            }
+            configuration.store = try Self.store(options)
             upgrader = try await Upgrader(configuration: configuration)
             try upgrader.state.register(state)
         } catch {
@@ -91,5 +90,17 @@ struct DemoApplication {
         var configuration = RunnerConfiguration()
         configuration.logger = options.logWriter
         return ServiceRunner(services: services, configuration: configuration)
+    }
+
+    /// The store `--store` or `--state-dir` names; `nil` for the library's default. An etcd store
+    /// falls back to the directory (or the default one) when etcd cannot take an offer.
+    private static func store(_ options: DemoOptions) throws -> (any HandoffStore)? {
+        let directory = try options.stateDirectory.map { try DirectoryStore(directory: $0) }
+        guard let url = options.etcdStore else { return directory }
+        let etcd = try EtcdStore(configuration: EtcdConfiguration(parsing: url))
+        let fallback = try directory ?? DirectoryStore(directory: DirectoryStore.defaultDirectory(for: "handoff-demo"))
+        return FallbackStore(primary: etcd, fallback: fallback) { message in
+            DemoLog(generation: DemoLog.currentGeneration)(message)
+        }
     }
 }

@@ -15,6 +15,12 @@ struct DemoLog: Sendable {
         prefix = "handoff-demo pid=\(getpid()) generation=\(generation)"
     }
 
+    /// This process's generation as its environment tells it (what ``Upgrader`` reads), for
+    /// lines printed before or without the upgrader.
+    static var currentGeneration: Int {
+        getenv("HANDOFF_GENERATION").flatMap { Int(String(cString: $0)) } ?? 1
+    }
+
     /// Prints `<prefix> <message>` as one line.
     func callAsFunction(_ message: String) {
         print("\(prefix) \(message)")

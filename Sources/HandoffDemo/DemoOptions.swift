@@ -10,7 +10,7 @@ struct DemoOptions: Sendable {
     static let defaultListenAddress = "127.0.0.1:8080"
 
     static let usage = """
-        Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH] [--state-dir PATH]
+        Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH] [--store STORE]
                             [--admin HOST:PORT] [--config PATH] [--feature.enable NAME]...
 
         An HTTP/1.1 server that upgrades itself without downtime: send it SIGHUP after
@@ -21,8 +21,15 @@ struct DemoOptions: Sendable {
           --listen HOST:PORT  Address to serve on; repeatable (default \(defaultListenAddress),
                               "[::1]:8080" for IPv6, port 0 for any free port).
           --pid-file PATH     File kept holding the pid of the process currently serving.
-          --state-dir PATH    Directory where the state waits between a stop and the next
-                              start (default: the library's store in the runtime directory).
+          --store STORE       Where the state waits between a stop and the next start:
+                              dir:PATH, a directory on this host (default: the library's
+                              store in the runtime directory); or
+                              etcd://HOST:PORT[,HOST:PORT...][/PREFIX], an etcd cluster, so
+                              an instance on another host can take it over (etcds:// for
+                              https; USER:PASSWORD@ before the hosts for credentials). If etcd
+                              cannot be reached at a stop, the state goes to the directory.
+          --state-dir PATH    The same as --store dir:PATH; with an etcd store, the
+                              directory it falls back to.
           --admin HOST:PORT   Serve the admin endpoint there (GET /health, /ready,
                               /metrics, /debug/services); off without it.
           --config PATH       A JSON configuration file ("log", "features", "admin").
@@ -42,6 +49,8 @@ struct DemoOptions: Sendable {
     var pidFile: String?
     /// The state store's directory; `nil` for the library's default store.
     var stateDirectory: String?
+    /// An etcd store URL (`etcd://…`); `nil` for a directory store.
+    var etcdStore: String?
     var showHelp = false
     /// Where the admin endpoint listens; `nil` for none.
     var adminAddress: String?
@@ -80,6 +89,15 @@ struct DemoOptions: Sendable {
             case "--pid-file": options.pidFile = try value()
             case "--state-dir": options.stateDirectory = try value()
             case "--admin": options.adminAddress = try value()
+            case "--store":
+                let store = try value()
+                if store.hasPrefix("dir:") && store.count > 4 {
+                    options.stateDirectory = String(store.dropFirst(4))
+                } else if store.hasPrefix("etcd://") || store.hasPrefix("etcds://") {
+                    options.etcdStore = store
+                } else {
+                    throw UsageError(description: "--store takes dir:PATH or etcd://HOST:PORT[,HOST:PORT...]; not \(store)")
+                }
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")
             }

@@ -17,6 +17,9 @@
 //       Stops N services (default 10) that ignore the graceful stop, K times (default 20), with
 //       per-service deadlines of D ms and with a total deadline of N × D ms; prints how far past
 //       the deadline each stop ended (median, max), and a cooperative stop for comparison.
+//   handoff-bench etcd --endpoint URL --directory DIR
+//       Offer → claim → commit through an EtcdStore at URL for 1 KiB, 1 MiB and 5 MiB of state,
+//       and through a DirectoryStore in DIR as the baseline: p50, p99, each step's p50, ratio.
 import Foundation
 
 signal(SIGPIPE, SIG_IGN)
@@ -92,7 +95,7 @@ case "stop-deadline":
         exit(1)
     }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n")
     exit(2)
 }
 

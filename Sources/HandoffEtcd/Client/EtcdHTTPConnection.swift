@@ -1,0 +1,290 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One HTTP/1.1 connection to an `http` endpoint, used by one request at a time with blocking
+/// calls (its callers run on dispatch threads, never on the cooperative pool). Every system
+/// call's result is checked; a failure names the call and `errno`.
+///
+/// It writes `POST` requests with a `Content-Length`, and reads answers framed by
+/// `Content-Length`, chunked encoding (trailers read and dropped) or the end of the connection.
+final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at a time (pool hand-off under a lock)
+    /// Why an exchange failed.
+    enum Failure: Error {
+        /// The connection was found closed before any byte of an answer: a kept-alive
+        /// connection the server had dropped. The request was not served; another connection
+        /// may send it again.
+        case stale(String)
+        /// It broke after the request went out.
+        case broken(String)
+    }
+
+    let endpoint: EtcdEndpoint
+    private let fd: Int32
+    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    private var start = 0, end = 0
+    /// Whether the last answer left the connection usable for another request.
+    private(set) var reusable = true
+
+    private init(fd: Int32, endpoint: EtcdEndpoint) {
+        self.fd = fd
+        self.endpoint = endpoint
+    }
+
+    deinit { _ = close(fd) }
+
+    /// Connects to the endpoint (each address `getaddrinfo` gives, in turn), within `timeout`.
+    /// - Throws: ``EtcdClientError/unreachable(_:)`` naming the endpoint and the last failure.
+    static func connect(to endpoint: EtcdEndpoint, timeout: Duration) throws(EtcdClientError) -> EtcdHTTPConnection {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let resolved = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
+        guard resolved == 0, let first = list else {
+            throw .unreachable("\(endpoint): getaddrinfo(\(endpoint.host)): \(String(cString: gai_strerror(resolved)))")
+        }
+        defer { freeaddrinfo(first) }
+        var failure = "no address"
+        var next: UnsafeMutablePointer<addrinfo>? = first
+        while let info = next {
+            next = info.pointee.ai_next
+            do {
+                let fd = try connect(info.pointee, timeout: timeout)
+                return EtcdHTTPConnection(fd: fd, endpoint: endpoint)
+            } catch {
+                failure = error.reason
+            }
+        }
+        throw .unreachable("\(endpoint): \(failure)")
+    }
+
+    private struct CallFailure: Error { var reason: String }
+
+    private static func failed(_ call: String, _ error: Int32 = errno) -> CallFailure {
+        CallFailure(reason: "\(call): \(String(cString: strerror(error))) (errno \(error))")
+    }
+
+    /// A nonblocking `connect(2)` waited for with `poll(2)`; the socket is then made blocking,
+    /// with `TCP_NODELAY` and send and receive timeouts.
+    private static func connect(_ info: addrinfo, timeout: Duration) throws(CallFailure) -> Int32 {
+        let fd = socket(info.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw failed("socket") }
+        do throws(CallFailure) {
+            if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
+                guard errno == EINPROGRESS || errno == EINTR else { throw failed("connect") }
+                var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let deadline = ContinuousClock.now + timeout
+                while true {
+                    let left = deadline - ContinuousClock.now
+                    let milliseconds = max(0, Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                    let polled = poll(&ready, 1, milliseconds)
+                    if polled < 0 && errno == EINTR { continue }
+                    guard polled >= 0 else { throw failed("poll") }
+                    guard polled > 0 else { throw CallFailure(reason: "connect: timed out after \(timeout)") }
+                    break
+                }
+                var error: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { throw failed("getsockopt(SO_ERROR)") }
+                guard error == 0 else { throw failed("connect", error) }
+            }
+            let flags = fcntl(fd, F_GETFL)
+            guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else { throw failed("fcntl(O_NONBLOCK)") }
+            var one: Int32 = 1
+            guard setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                throw failed("setsockopt(TCP_NODELAY)")
+            }
+            try setTimeout(fd, timeout)
+            return fd
+        } catch {
+            _ = close(fd)
+            throw error
+        }
+    }
+
+    private static func setTimeout(_ fd: Int32, _ timeout: Duration) throws(CallFailure) {
+        let (seconds, attoseconds) = timeout.components
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        let size = socklen_t(MemoryLayout<timeval>.size)
+        guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, size) == 0, setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, size) == 0 else {
+            throw failed("setsockopt(SO_RCVTIMEO)")
+        }
+    }
+
+    /// How long a read or write may wait.
+    func setTimeout(_ timeout: Duration) throws(Failure) {
+        do { try EtcdHTTPConnection.setTimeout(fd, timeout) } catch { throw .broken(error.reason) }
+    }
+
+    /// Wakes a blocked read in another thread (the connection is then unusable).
+    func interrupt() { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+
+    // MARK: Exchanges
+
+    /// Sends the request and reads the whole answer.
+    func exchange(_ request: EtcdHTTPRequest) throws(Failure) -> EtcdHTTPResponse {
+        try send(request)
+        let head = try readHead()
+        var body = Data()
+        try readBody(head) { body.append(contentsOf: $0) }
+        return EtcdHTTPResponse(status: head.status, body: body)
+    }
+
+    /// Writes the request.
+    func send(_ request: EtcdHTTPRequest) throws(Failure) {
+        var head = "POST \(request.path) HTTP/1.1\r\nHost: \(request.endpoint.authority)\r\n"
+        head += "Content-Type: application/json\r\nContent-Length: \(request.body.count)\r\n"
+        if let token = request.token { head += "Authorization: \(token)\r\n" }
+        head += "\r\n"
+        var bytes = Array(head.utf8)
+        bytes.append(contentsOf: request.body)
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 && errno == EINTR { continue }
+            guard sent > 0 else {
+                let reason = EtcdHTTPConnection.failed("send").reason
+                reusable = false
+                // Nothing the server could act on went out if the very first write failed.
+                throw offset == 0 && (errno == EPIPE || errno == ECONNRESET) ? .stale(reason) : .broken(reason)
+            }
+            offset += sent
+        }
+    }
+
+    struct Head {
+        var status: Int
+        var contentLength: Int?
+        var chunked = false
+    }
+
+    /// Reads the status line and headers.
+    func readHead() throws(Failure) -> Head {
+        let status = try readLine(first: true)
+        let parts = status.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let code = Int(parts[1]) else {
+            reusable = false
+            throw .broken("\(endpoint) answered with \"\(status.prefix(80))\", not HTTP/1.x")
+        }
+        var head = Head(status: code)
+        if parts[0] == "HTTP/1.0" { reusable = false }
+        while true {
+            let line = try readLine()
+            if line.isEmpty { break }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            switch name {
+            case "content-length": head.contentLength = Int(value)
+            case "transfer-encoding": head.chunked = value.lowercased().contains("chunked")
+            case "connection": if value.lowercased().contains("close") { reusable = false }
+            default: break
+            }
+        }
+        if !head.chunked && head.contentLength == nil { reusable = false }  // ends with the connection
+        return head
+    }
+
+    /// Reads the body, handing each piece to `piece` as it comes.
+    func readBody(_ head: Head, _ piece: ([UInt8]) -> Void) throws(Failure) {
+        if head.chunked {
+            while true {
+                let sizeLine = try readLine()
+                let hex = sizeLine.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                guard let size = Int(hex, radix: 16), size >= 0 else {
+                    reusable = false
+                    throw .broken("\(endpoint) sent a bad chunk size \"\(sizeLine.prefix(40))\"")
+                }
+                if size == 0 {
+                    while try !readLine().isEmpty {}  // trailers
+                    return
+                }
+                piece(try read(size))
+                guard try readLine().isEmpty else {
+                    reusable = false
+                    throw .broken("\(endpoint) sent a chunk without its closing CRLF")
+                }
+            }
+        } else if let length = head.contentLength {
+            var left = length
+            while left > 0 {
+                let part = try read(min(left, buffer.count))
+                left -= part.count
+                piece(part)
+            }
+        } else {
+            while try fill(required: false) { piece(take(end - start)) }
+        }
+    }
+
+    // MARK: Buffered reading
+
+    /// Reads more into the buffer; `false` at the end of the connection (an error if `required`).
+    private func fill(required: Bool = true, first: Bool = false) throws(Failure) -> Bool {
+        if start == end { start = 0; end = 0 }
+        if end == buffer.count {
+            if start > 0 {
+                buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+                end -= start
+                start = 0
+            } else {
+                buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+            }
+        }
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count > 0 {
+                end += count
+                return true
+            }
+            reusable = false
+            let reason = count == 0 ? "\(endpoint) closed the connection" :
+                (errno == EAGAIN || errno == EWOULDBLOCK) ? "\(endpoint) did not answer in time" : EtcdHTTPConnection.failed("recv").reason
+            if !required && count == 0 { return false }
+            // Closed (or reset) before a single byte of the answer: the server had dropped the
+            // kept-alive connection, and did not serve the request.
+            if first && (count == 0 || errno == ECONNRESET) { throw .stale(reason) }
+            throw .broken(reason)
+        }
+    }
+
+    /// A line without its CRLF (at most 64 KiB).
+    private func readLine(first: Bool = false) throws(Failure) -> String {
+        var scanned = start
+        while true {
+            if let newline = buffer[scanned..<end].firstIndex(of: 0x0A) {
+                var line = buffer[start..<newline]
+                if line.last == 0x0D { line = line.dropLast() }
+                start = newline + 1
+                return String(decoding: line, as: UTF8.self)
+            }
+            scanned = end
+            guard end - start < 64 << 10 else {
+                reusable = false
+                throw .broken("\(endpoint) sent a header line over 64 KiB")
+            }
+            let before = start
+            _ = try fill(first: first && start == end)
+            scanned -= before - start  // the buffer may have moved its contents to the front
+        }
+    }
+
+    /// Exactly `count` bytes.
+    private func read(_ count: Int) throws(Failure) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            if start == end { _ = try fill() }
+            out.append(contentsOf: take(min(count - out.count, end - start)))
+        }
+        return out
+    }
+
+    private func take(_ count: Int) -> [UInt8] {
+        defer { start += count }
+        return Array(buffer[start..<(start + count)])
+    }
+}
