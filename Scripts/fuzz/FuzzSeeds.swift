@@ -1,6 +1,7 @@
 // Seed inputs for the fuzz targets, written by `Scripts/fuzz/run.sh --seeds` into
 // Fixtures/fuzz/<target>/: valid inputs of every kind the decoders meet, which the fuzzer
 // mutates from.
+@_spi(Server) @testable import Handoff
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -42,6 +43,13 @@ enum FuzzSeeds {
                 "PUT /kv/key HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
                 "GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /ready HTTP/1.1\r\n\r\n",
                 "POST /jobs HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            ].map { Array($0.utf8) },
+            "etcd": [
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 94\r\n\r\n{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"2\",\"revision\":\"42\",\"raft_term\":\"3\"},\"count\":\"0\"}",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2c\r\n{\"header\":{\"revision\":\"7\"},\"succeeded\":true}\r\n0\r\nGrpc-Status: 0\r\n\r\n",
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 61\r\n\r\n{\"error\":\"etcdserver: requested lease not found\",\"code\":5}",
+                "{\"result\":{\"header\":{\"revision\":\"9\"},\"created\":true,\"events\":[{\"kv\":{\"key\":\"L2EvYg==\",\"value\":\"AA==\",\"mod_revision\":\"9\"}}]}}",
+                "{\"header\":{\"revision\":\"5\"},\"ID\":\"7587863219932135433\",\"TTL\":\"10\"}",
             ].map { Array($0.utf8) },
         ]
     }

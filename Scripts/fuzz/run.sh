@@ -4,6 +4,7 @@
 #   envelope  the state envelope
 #   codec     the binary Codable decoder, into a nested type (FuzzValue)
 #   http      the HTTP/1.1 request parser of the admin endpoint and the demo
+#   etcd      the etcd store's HTTP/1.1 answer reader (over a socket) and the gateway's JSON
 # The targets' logic is Tests/HandoffTests/Fuzz/FuzzTargets.swift; `swift test` replays every
 # seed and every regression input through it (FuzzReplayTests).
 #
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
         *) TARGETS+=("$1"); shift ;;
     esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(frame envelope codec http)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(frame envelope codec http etcd)
 
 CLANG=$(dirname "$(command -v swiftc)")/clang
 mkdir -p "$OUT/obj" "$OUT/include"
@@ -36,11 +37,19 @@ echo "building the fuzz binary (release, -sanitize=fuzzer,address)..."
 for source in Sources/CHandoff/*.c; do
     "$CLANG" -O2 -g -fsanitize=address,fuzzer-no-link -I Sources/CHandoff/include -c "$source" -o "$OUT/obj/$(basename "$source" .c).o"
 done
-swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name Handoff -D HANDOFF_FUZZ \
-    -I "$OUT/include" -swift-version 6 -enable-upcoming-feature ExistentialAny \
-    $(find Sources/Handoff -name '*.swift' | sort) \
+# The two library modules with coverage and ASan (testable, so the targets reach the decoders
+# the package keeps internal), then the fuzz binary that imports them.
+SWIFT_FLAGS=(-O -g -sanitize=fuzzer,address -enable-testing -parse-as-library -swift-version 6
+             -enable-upcoming-feature ExistentialAny -I "$OUT/include" -I "$OUT/mod")
+mkdir -p "$OUT/mod"
+rm -f "$OUT/handoff-fuzz"
+swiftc "${SWIFT_FLAGS[@]}" -module-name Handoff -wmo -emit-module -emit-module-path "$OUT/mod/Handoff.swiftmodule" \
+    -c $(find Sources/Handoff -name '*.swift' | sort) -o "$OUT/obj/Handoff.o"
+swiftc "${SWIFT_FLAGS[@]}" -module-name HandoffEtcd -wmo -emit-module -emit-module-path "$OUT/mod/HandoffEtcd.swiftmodule" \
+    -c $(find Sources/HandoffEtcd -name '*.swift' | sort) -o "$OUT/obj/HandoffEtcd.o"
+swiftc "${SWIFT_FLAGS[@]}" -module-name HandoffFuzz \
     Tests/HandoffTests/Fuzz/FuzzTargets.swift Scripts/fuzz/FuzzMain.swift Scripts/fuzz/FuzzSeeds.swift \
-    "$OUT"/obj/*.o -o "$OUT/handoff-fuzz" 2>&1 | grep -v "ld.gold: warning: Cannot export local symbol" || true
+    "$OUT"/obj/*.o -lFoundationNetworking -o "$OUT/handoff-fuzz" 2>&1 | grep -v "ld.gold: warning: Cannot export local symbol" || true
 [ -x "$OUT/handoff-fuzz" ] || { echo "the fuzz binary did not build" >&2; exit 1; }
 
 if [ "$SEEDS" = 1 ]; then

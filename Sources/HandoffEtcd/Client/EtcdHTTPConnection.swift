@@ -27,7 +27,15 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
     /// Whether the last answer left the connection usable for another request.
     private(set) var reusable = true
 
-    private init(fd: Int32, endpoint: EtcdEndpoint) {
+    /// The largest answer body read: a claim's range of chunks for the largest state
+    /// (``EtcdConfiguration/maxStateSize``, 64 MiB by default) in base64 and JSON stays well
+    /// under it. A server announcing more — in `Content-Length` or a chunk size — is refused
+    /// before anything is allocated for it.
+    static let maxBodyLength = 256 << 20
+
+    /// Wraps a connected socket; the connection owns and closes it. (Internal: tests and the
+    /// fuzzer feed it bytes over a socket pair.)
+    init(fd: Int32, endpoint: EtcdEndpoint) {
         self.fd = fd
         self.endpoint = endpoint
     }
@@ -177,7 +185,12 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
             let name = line[..<colon].lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             switch name {
-            case "content-length": head.contentLength = Int(value)
+            case "content-length":
+                guard let length = Int(value), length >= 0 else {
+                    reusable = false
+                    throw .broken("\(endpoint) sent a bad Content-Length \"\(value.prefix(40))\"")
+                }
+                head.contentLength = length
             case "transfer-encoding": head.chunked = value.lowercased().contains("chunked")
             case "connection": if value.lowercased().contains("close") { reusable = false }
             default: break
@@ -188,7 +201,17 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
     }
 
     /// Reads the body, handing each piece to `piece` as it comes.
+    /// - Throws: ``Failure/broken(_:)`` for a malformed framing, or a body over
+    ///   ``maxBodyLength``.
     func readBody(_ head: Head, _ piece: ([UInt8]) -> Void) throws(Failure) {
+        var total = 0
+        func admit(_ count: Int) throws(Failure) {
+            guard count <= Self.maxBodyLength - total else {
+                reusable = false
+                throw .broken("\(endpoint) sent an answer over the \(Self.maxBodyLength >> 20) MiB limit")
+            }
+            total += count
+        }
         if head.chunked {
             while true {
                 let sizeLine = try readLine()
@@ -201,6 +224,7 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
                     while try !readLine().isEmpty {}  // trailers
                     return
                 }
+                try admit(size)
                 piece(try read(size))
                 guard try readLine().isEmpty else {
                     reusable = false
@@ -208,6 +232,7 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
                 }
             }
         } else if let length = head.contentLength {
+            try admit(length)
             var left = length
             while left > 0 {
                 let part = try read(min(left, buffer.count))
@@ -215,7 +240,10 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
                 piece(part)
             }
         } else {
-            while try fill(required: false) { piece(take(end - start)) }
+            while try fill(required: false) {
+                try admit(end - start)
+                piece(take(end - start))
+            }
         }
     }
 
@@ -275,7 +303,7 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
     /// Exactly `count` bytes.
     private func read(_ count: Int) throws(Failure) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(count)
+        out.reserveCapacity(min(count, buffer.count))  // grows as bytes arrive, not as announced
         while out.count < count {
             if start == end { _ = try fill() }
             out.append(contentsOf: take(min(count - out.count, end - start)))

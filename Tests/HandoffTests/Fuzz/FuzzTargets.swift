@@ -1,20 +1,22 @@
 // The fuzz targets: what each decoder must do with arbitrary bytes. Compiled twice: into the
 // test target (FuzzReplayTests replays the seed corpora and every input a fuzzer ever crashed,
-// Fixtures/fuzz/), and by Scripts/fuzz/run.sh into the Handoff module itself with libFuzzer
-// (HANDOFF_FUZZ defined, so no import of the module it is part of).
-#if !HANDOFF_FUZZ
+// Fixtures/fuzz/), and by Scripts/fuzz/run.sh into the libFuzzer binary, against Handoff and
+// HandoffEtcd built with coverage and AddressSanitizer.
 @_spi(Server) @testable import Handoff
-#endif
+@testable import HandoffEtcd
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum FuzzTargets {
     /// The targets by name, as `HANDOFF_FUZZ_TARGET` and the corpus folders name them.
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
-        "frame": frame, "envelope": envelope, "codec": codec, "http": http,
+        "frame": frame, "envelope": envelope, "codec": codec, "http": http, "etcd": etcd,
     ]
 
     /// A violated invariant: a crash, for the fuzzer.
@@ -81,6 +83,33 @@ enum FuzzTargets {
             case .incomplete, .invalid:
                 break
             }
+        }
+    }
+}
+
+extension FuzzTargets {
+    /// What the etcd store reads from a server: an HTTP/1.1 answer (status line, headers,
+    /// `Content-Length`, chunked or to-the-end body) over a real socket, then the gateway's
+    /// JSON in it and an offer's value. Nothing may trap, and no body may come out longer than
+    /// the bytes that went in.
+    static func etcd(_ bytes: [UInt8]) {
+        let input = Array(bytes.prefix(60_000))  // what one socket buffer takes without a reader
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else { return }
+        _ = input.withUnsafeBytes { send(pair[1], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        close(pair[1])
+        let connection = EtcdHTTPConnection(fd: pair[0], endpoint: EtcdEndpoint(URL(string: "http://fuzz:2379")!)!)
+        var body: [UInt8] = []
+        if let head = try? connection.readHead() {
+            try? connection.readBody(head) { body += $0 }
+            check(body.count <= input.count, "a body of \(body.count) bytes out of \(input.count)")
+        }
+        for data in [Data(input), Data(body)] {
+            _ = try? EtcdClient.decode(EtcdRangeResponse.self, from: data)
+            _ = try? EtcdClient.decode(EtcdTxnResponse.self, from: data)
+            _ = try? EtcdClient.decode(EtcdLeaseResponse.self, from: data)
+            _ = try? EtcdClient.decode(EtcdStreamMessage<EtcdWatchResponse>.self, from: data)
+            _ = try? EtcdOfferRecord(decoding: data, what: "fuzz")
         }
     }
 }
