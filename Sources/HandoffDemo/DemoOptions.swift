@@ -12,6 +12,7 @@ struct DemoOptions: Sendable {
     static let usage = """
         Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH] [--state-dir PATH]
                             [--admin HOST:PORT] [--config PATH] [--feature.enable NAME]...
+                            [--control PATH] [--fd-store]
 
         An HTTP/1.1 server that upgrades itself without downtime: send it SIGHUP after
         replacing its binary. SIGTERM or SIGINT stops it gracefully. Its counter and map
@@ -19,7 +20,8 @@ struct DemoOptions: Sendable {
 
         Options:
           --listen HOST:PORT  Address to serve on; repeatable (default \(defaultListenAddress),
-                              "[::1]:8080" for IPv6, port 0 for any free port).
+                              "[::1]:8080" for IPv6, port 0 for any free port, fd:NAME for
+                              the socket systemd passed as NAME: FileDescriptorName=).
           --pid-file PATH     File kept holding the pid of the process currently serving.
           --state-dir PATH    Directory where the state waits between a stop and the next
                               start (default: the library's store in the runtime directory).
@@ -28,6 +30,10 @@ struct DemoOptions: Sendable {
           --config PATH       A JSON configuration file ("log", "features", "admin").
           --feature.enable NAME
                               Turn a feature flag on; repeatable.
+          --control PATH      Answer handoffctl on a control socket at PATH (its directory
+                              is made 0700).
+          --fd-store          Keep the listeners and a state checkpoint in systemd's file
+                              descriptor store (FileDescriptorStoreMax= in the unit).
           --help              Print this help.
 
         Environment: HANDOFF_LOG_FORMAT=json|text and HANDOFF_LOG_LEVEL=debug|info|warn|error
@@ -45,6 +51,10 @@ struct DemoOptions: Sendable {
     var showHelp = false
     /// Where the admin endpoint listens; `nil` for none.
     var adminAddress: String?
+    /// Where the control socket listens; `nil` for none.
+    var controlSocket: String?
+    /// Whether to use systemd's file descriptor store.
+    var storesDescriptors = false
     /// The lifecycle log on standard error, from `--config` and the environment.
     var logWriter = StderrLogWriter()
 
@@ -80,6 +90,8 @@ struct DemoOptions: Sendable {
             case "--pid-file": options.pidFile = try value()
             case "--state-dir": options.stateDirectory = try value()
             case "--admin": options.adminAddress = try value()
+            case "--control": options.controlSocket = try value()
+            case "--fd-store": options.storesDescriptors = true
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")
             }

@@ -98,6 +98,7 @@ extension Upgrader {
     ///   store). The descriptors are then left open, so the process can serve on; nothing
     ///   offered before is touched.
     public func shutdown() async throws {
+        if !isReplaced { systemd?.stopping() }
         if !isReplaced && !state.names.isEmpty {
             let envelopes = try await state.collect()
             try await state.offer(envelopes, to: store(), ttl: configuration.stateTTL)
