@@ -57,7 +57,7 @@ struct SocketActivation {
         for (fd, name) in zip(descriptors, names) {
             try Syscall.setCloseOnExec(fd)
             let kind = try kind(of: fd, name: name)
-            if kind == .file, StateCheckpoint.slotNames.contains(name) {
+            if kind == .file, StateCheckpoint.isSlot(name) {
                 activation.checkpoints.append(StateCheckpoint(name: name, fd: fd))
                 continue
             }

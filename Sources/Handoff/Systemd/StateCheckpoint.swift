@@ -17,6 +17,11 @@ import Glibc
 struct StateCheckpoint: Sendable {
     static let slotNames = ["handoff-state-0", "handoff-state-1"]
     static let magic: [UInt8] = Array("HOFC".utf8)
+
+    /// Whether a passed descriptor's name is a checkpoint slot's (numbered, if repeated).
+    static func isSlot(_ name: String) -> Bool {
+        slotNames.contains { name == $0 || name.hasPrefix($0 + "#") }
+    }
     static let formatVersion: UInt8 = 1
 
     /// The slot name it was stored under.

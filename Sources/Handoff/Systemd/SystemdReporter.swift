@@ -24,6 +24,8 @@ final class SystemdReporter: Sendable {
     private let machine: Mutex<SystemdNotifyMachine>
     private let nextSlot = Mutex(0)
     private let failure = Mutex<HandoffError?>(nil)
+    /// Fulfilled once `READY=1` went out (the state checkpoints start then).
+    private let announced = AsyncLatch<Void>()
 
     /// A reporter for `$NOTIFY_SOCKET`; `nil` outside systemd or with nothing to do.
     /// - Parameters:
@@ -73,7 +75,14 @@ final class SystemdReporter: Sendable {
                 }
             }
             if configuration.storesDescriptors {
-                group.addTask { await self.every(self.configuration.stateCheckpointInterval) { await self.checkpoint() } }
+                group.addTask {
+                    // The first checkpoint as soon as the state is restored: a crash right
+                    // after a start keeps what was restored.
+                    _ = await self.registry.restored()
+                    guard (try? await self.announced.wait()) != nil else { return }
+                    await self.checkpoint()
+                    await self.every(self.configuration.stateCheckpointInterval) { await self.checkpoint() }
+                }
             }
         }
     }
@@ -112,6 +121,7 @@ final class SystemdReporter: Sendable {
                 if configuration.notifies { send(message) }
             case .storeListeners:
                 if configuration.storesDescriptors { storeListeners() }
+                announced.fulfill(())
             }
         }
     }
@@ -136,14 +146,22 @@ final class SystemdReporter: Sendable {
         failure.withLock { $0 = error as? HandoffError ?? HandoffError(.systemCall, "\(error)") }
     }
 
-    /// Half of `WATCHDOG_USEC` if the watchdog is this process's: `WATCHDOG_PID` unset, this
-    /// pid, or the predecessor's (whose place this process takes). It is then removed, so a
-    /// successor finds it unset and takes it over in turn.
+    /// Half of `WATCHDOG_USEC` if the watchdog is this process's (``watchdogInterval(microseconds:owner:predecessor:)``).
+    /// `WATCHDOG_PID` is then removed, so a successor finds it unset and takes it over in turn.
     static func takeWatchdog(predecessor: pid_t?) -> Duration? {
-        guard let text = getenv("WATCHDOG_USEC").map({ String(cString: $0) }), let usec = Int64(text), usec > 0 else { return nil }
-        if let owner = getenv("WATCHDOG_PID").map({ String(cString: $0) }) {
+        let owner = getenv("WATCHDOG_PID").map { String(cString: $0) }
+        guard let interval = watchdogInterval(
+            microseconds: getenv("WATCHDOG_USEC").map { String(cString: $0) }, owner: owner, predecessor: predecessor) else { return nil }
+        if owner != nil { unsetenv("WATCHDOG_PID") }
+        return interval
+    }
+
+    /// Half of `WATCHDOG_USEC` if it is set and the watchdog is this process's: `WATCHDOG_PID`
+    /// unset or empty, this pid, or the predecessor's (whose place this process takes).
+    static func watchdogInterval(microseconds: String?, owner: String?, predecessor: pid_t?) -> Duration? {
+        guard let microseconds, let usec = Int64(microseconds), usec > 0 else { return nil }
+        if let owner, !owner.isEmpty {
             guard let pid = pid_t(owner), pid == getpid() || pid == predecessor else { return nil }
-            unsetenv("WATCHDOG_PID")
         }
         return .microseconds(usec) / 2
     }
