@@ -17,6 +17,9 @@
 //       Stops N services (default 10) that ignore the graceful stop, K times (default 20), with
 //       per-service deadlines of D ms and with a total deadline of N × D ms; prints how far past
 //       the deadline each stop ended (median, max), and a cooperative stop for comparison.
+//   handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]
+//       status round trips over the control socket; upgrades by control request against
+//       upgrades by SIGHUP (alternating); one sd_notify message against a send on a kept socket.
 import Foundation
 
 signal(SIGPIPE, SIG_IGN)
@@ -91,8 +94,23 @@ case "stop-deadline":
         complain("handoff-bench stop-deadline: \(error)\n")
         exit(1)
     }
+case "control":
+    guard let binary = option("--binary", in: arguments) else {
+        complain("handoff-bench control: --binary PATH is required\n")
+        exit(2)
+    }
+    var bench = ControlBenchmark(binary: binary)
+    bench.upgrades = option("--upgrades", in: arguments).flatMap(Int.init) ?? bench.upgrades
+    bench.statuses = option("--statuses", in: arguments).flatMap(Int.init) ?? bench.statuses
+    bench.notifications = option("--notifications", in: arguments).flatMap(Int.init) ?? bench.notifications
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench control: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]\n")
     exit(2)
 }
 

@@ -12,8 +12,9 @@ import Glibc
 /// upgrade's successor never sees them (it inherits the descriptors by name instead).
 ///
 /// Each descriptor becomes an inherited named descriptor of the kind it is (listener, datagram,
-/// connection, file). A name given to several descriptors (a socket unit's default name for
-/// all its sockets) becomes `name#0`, `name#1`… in order. Descriptors named
+/// connection, file). A socket passed twice (by its socket unit and from the fd store) is kept
+/// once. A name given to several descriptors (a socket unit's default name for all its
+/// sockets) becomes `name#0`, `name#1`… in order. Descriptors named
 /// `handoff-state-0`/`handoff-state-1` are the state checkpoints of the file descriptor store
 /// (``StateCheckpoint``), read rather than registered.
 struct SocketActivation {
@@ -44,11 +45,32 @@ struct SocketActivation {
         if given.count != total { given = Array(repeating: "unknown", count: total) }
         let decoded = given.map(FileDescriptorName.decode)
         do throws(HandoffError) {
-            return try adopt(descriptors, names: unique(decoded))
+            // A socket of the socket unit that was also put in the fd store arrives twice.
+            let (kept, names) = try distinct(descriptors, names: decoded)
+            return try adopt(kept, names: unique(names))
         } catch {
             descriptors.forEach(Syscall.close)
             throw error.context("adopting the descriptors systemd passed (LISTEN_FDS=\(total))")
         }
+    }
+
+    /// The descriptors with duplicates of one open file (same device and inode) closed.
+    static func distinct(_ descriptors: [CInt], names: [String]) throws(HandoffError) -> ([CInt], [String]) {
+        var seen: Set<[UInt64]> = []
+        var kept: [CInt] = [], keptNames: [String] = []
+        for (fd, name) in zip(descriptors, names) {
+            var info = stat()
+            if fstat(fd, &info) != 0 {
+                throw HandoffError(.descriptorMismatch, "passed descriptor \"\(name)\" (fd \(fd)) is not open")
+            }
+            if seen.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted {
+                kept.append(fd)
+                keptNames.append(name)
+            } else {
+                Syscall.close(fd)
+            }
+        }
+        return (kept, keptNames)
     }
 
     /// Validates each descriptor and sorts checkpoints from the rest.

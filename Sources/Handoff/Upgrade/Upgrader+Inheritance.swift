@@ -90,8 +90,9 @@ extension Upgrader {
         upgradable.fulfill(())
     }
 
-    /// Stops for good: offers the registered state to the store (unless a successor took it
-    /// over), then closes every descriptor.
+    /// Stops for good: tells systemd `STOPPING=1` (under `$NOTIFY_SOCKET`), offers the
+    /// registered state to the store (unless a successor took it over), then closes every
+    /// descriptor.
     ///
     /// Call it after the application stopped serving, so the state no longer changes.
     /// - Throws: ``HandoffError`` if the state could not be offered (a full or unwritable

@@ -131,7 +131,11 @@ struct SocketActivationTests {
 
         let names = SocketActivation.unique(["listener%3A127.0.0.1%3A0", "handoff-state-0", "handoff-state-1", "handoff-state-0"].map(FileDescriptorName.decode))
         #expect(names[1] == "handoff-state-0#0", "a repeated name is numbered")
-        let adopted = try SocketActivation.adopt([listener, older, newer, damaged], names: ["listener:127.0.0.1:0", "handoff-state-0", "handoff-state-1", "handoff-state-0"])
+        // The socket unit's listener also came back from the fd store: one copy is kept.
+        let (kept, keptNames) = try SocketActivation.distinct([listener, dup(listener), older, newer, damaged],
+            names: ["listener:127.0.0.1:0", "listener:127.0.0.1:0", "handoff-state-0", "handoff-state-1", "handoff-state-0"])
+        #expect(kept.count == 4)
+        let adopted = try SocketActivation.adopt(kept, names: keptNames)
         #expect(adopted.entries.map(\.record.name) == ["listener:127.0.0.1:0"])
         #expect(adopted.entries.first?.record.kind == .listener)
         #expect(adopted.checkpoints.count == 3)
