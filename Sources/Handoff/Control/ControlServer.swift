@@ -60,7 +60,14 @@ public final class ControlServer: ManagedService {
         let (connections, continuation) = AsyncStream<CInt>.makeStream()
         let source = AcceptSource(DispatchSource.makeReadSource(fileDescriptor: listener, queue: queue))
         let listener = self.listener
+        let upgrader = self.upgrader
         source.read.setEventHandler {
+            // Replaced: leave every new connection to the successor, which accepts on the same
+            // socket.
+            if upgrader.isReplaced {
+                source.read.cancel()
+                return
+            }
             while true {
                 let fd = chandoff_accept4(listener, nil, nil, closeOnExecSocket)
                 if fd < 0 { break }  // EAGAIN: the other process took it, or none left
@@ -78,6 +85,8 @@ public final class ControlServer: ManagedService {
                 group.addTask { await self.serve(fd) }
             }
         }
+        // Stopped accepting because the process was replaced: return when asked to stop.
+        try? await stop.wait()
     }
 
     /// Stops accepting; the requests in hand are answered. Idempotent.

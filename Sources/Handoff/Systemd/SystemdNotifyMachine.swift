@@ -52,6 +52,11 @@ struct SystemdNotifyMachine: Sendable {
     /// Said `READY=1`, and neither handed over nor stopping: the time to keep checkpoints.
     var isServing: Bool { readySent && !muted && !stoppingSent }
 
+    /// Whether systemd takes this process for the main one: not replaced, and not a successor
+    /// still waiting for its predecessor to go (its messages would be refused under
+    /// `NotifyAccess=main`). The watchdog is pinged only then.
+    var isMain: Bool { !muted && !awaitsPredecessor }
+
     /// The application is ready (``Upgrader/ready()`` returned).
     mutating func processReady() -> [Action] {
         appReady = true

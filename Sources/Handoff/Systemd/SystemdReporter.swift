@@ -65,7 +65,11 @@ final class SystemdReporter: Sendable {
     func run() async {
         await withDiscardingTaskGroup { group in
             if let interval = watchdogInterval {
-                group.addTask { await self.every(interval) { self.send(["WATCHDOG=1"]) } }
+                group.addTask {
+                    await self.every(interval) {
+                        if self.machine.withLock({ $0.isMain }) { self.send(["WATCHDOG=1"]) }
+                    }
+                }
             }
             if configuration.notifies {
                 group.addTask {

@@ -29,6 +29,7 @@ struct SystemdNotifyMachineTests {
     func successorWaits() {
         var machine = SystemdNotifyMachine(generation: 2, awaitsPredecessor: true, extensionInterval: .seconds(5))
         #expect(machine.processReady().isEmpty)
+        #expect(!machine.isMain, "no WATCHDOG=1 while the predecessor is the main pid")
         #expect(machine.observe(.tookOver(generation: 2, predecessor: 10), now: Self.at(0), monotonicMicroseconds: 1).isEmpty)
         #expect(machine.observe(.predecessorExited, now: Self.at(1), monotonicMicroseconds: 2)
             == [.notify(["READY=1", "STATUS=generation 2: serving"]), .storeListeners])
