@@ -49,6 +49,19 @@ struct SocketActivationTests {
         }
     }
 
+    /// Kills the `systemd-socket-activate` whose command line names `directory`, if it still
+    /// waits for a connection.
+    static func stopActivator(using directory: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        for entry in entries {
+            guard let pid = Int32(entry), let command = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let words = command.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if words.first?.hasSuffix("systemd-socket-activate") == true && words.contains(where: { $0.contains(directory) }) {
+                kill(pid, SIGKILL)
+            }
+        }
+    }
+
     static func inode(_ fd: Int32) -> UInt64 {
         var info = stat()
         return fstat(fd, &info) == 0 ? UInt64(info.st_ino) : 0
@@ -64,6 +77,9 @@ struct SocketActivationTests {
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: base) }
         let socket = base.appendingPathComponent("run/control.sock").path
+        // An activator that never got its first connection (the test failed before) is not a
+        // pid the fixture knows: find it by its unique work directory and stop it.
+        defer { Self.stopActivator(using: base.path) }
         // The activator passes on only the variables it is told to (-E). It runs under a shell
         // that waits for it: it closes every descriptor it does not pass, Foundation's watch on
         // its child among them, and Foundation would then block in waitpid for it.
