@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Handoff", targets: ["Handoff"]),
         .library(name: "HandoffEtcd", targets: ["HandoffEtcd"]),
         .executable(name: "handoff-demo", targets: ["HandoffDemo"]),
+        .executable(name: "handoffctl", targets: ["HandoffCtl"]),
     ],
     targets: [
         // C for what Swift cannot import: CMSG_* macros, SCM_CREDENTIALS, posix_spawn
@@ -34,6 +35,12 @@ let package = Package(
         .executableTarget(
             name: "HandoffDemo",
             dependencies: ["Handoff", "HandoffEtcd", "CHandoff"],
+            swiftSettings: swiftSettings
+        ),
+        // The operator's command: upgrade, status, inspect, offers (Sources/HandoffCtl).
+        .executableTarget(
+            name: "HandoffCtl",
+            dependencies: ["Handoff"],
             swiftSettings: swiftSettings
         ),
         // A program the tests spawn as parent and child of real upgrades; its behaviour is

@@ -23,7 +23,8 @@
 // Other knobs: FIXTURE_KINDS=DIR (the first generation opens one descriptor of every kind under
 // DIR; successors claim and report them), FIXTURE_EXTRA_FDS=N (N extra files to pass on),
 // FIXTURE_LEAK_FD=1 (open a descriptor without close-on-exec, to prove it does not leak),
-// FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_INHERIT_TIMEOUT_MS, FIXTURE_PID_FILE.
+// FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_INHERIT_TIMEOUT_MS, FIXTURE_PID_FILE,
+// FIXTURE_CONTROL_SOCKET=PATH (answer handoffctl there; every generation).
 import Foundation
 @_spi(Testing) import Handoff
 
@@ -108,6 +109,12 @@ if let count = environment["FIXTURE_EXTRA_FDS"].flatMap(Int.init) {
     say("extra=\(claimed)")
 }
 
+// The control socket, for handoffctl: every generation answers on the same inherited socket.
+let control = try environment["FIXTURE_CONTROL_SOCKET"].map {
+    try ControlServer(configuration: ControlConfiguration(socketPath: $0), upgrader: upgrader)
+}
+let controlTask = control.map { control in Task { try await control.run() } }
+
 say("started port=\(FixtureSupport.port(of: listener)) plan=\(plan) entry-fds=\(entryDescriptors.map(String.init).joined(separator: ","))")
 
 switch plan {
@@ -152,6 +159,9 @@ Task {
 
 do {
     try await upgrader.run(participant: server)
+    // Answer the upgrade request in hand before exiting.
+    await control?.requestStop()
+    _ = await controlTask?.result
     say("exiting replaced")
     exit(0)
 } catch {

@@ -112,6 +112,13 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let serviceNotReady = Code("serviceNotReady")
         /// A configuration file or option could not be read or does not parse.
         public static let invalidConfiguration = Code("invalidConfiguration")
+
+        // Control
+        /// A control-socket client runs as a user other than the server's (and is not root), or
+        /// the operating system refused access to the socket.
+        public static let permissionDenied = Code("permissionDenied")
+        /// What was asked for is not available in this build (a store URL scheme, a command).
+        public static let unsupported = Code("unsupported")
     }
 
     /// What kind of failure this is.

@@ -21,6 +21,7 @@ struct DemoApplication {
         let state = DemoState()
         do {
             var configuration = UpgraderConfiguration(pidFile: options.pidFile)
+            configuration.systemd.storesDescriptors = options.storesDescriptors
             configuration.store = try Self.store(options)
             upgrader = try await Upgrader(configuration: configuration)
             try upgrader.state.register(state)
@@ -72,6 +73,15 @@ struct DemoApplication {
     private func makeRunner(upgrader: Upgrader, state: DemoState, stateService: DemoStateService, log: DemoLog) throws -> ServiceRunner {
         var listeners: [CInt] = []
         for address in options.listenAddresses {
+            if address.hasPrefix("fd:") {
+                // A socket systemd passed (socket activation), inherited by name ever after.
+                let name = String(address.dropFirst(3))
+                guard let fd = try upgrader.descriptors.inherited(name, kind: .listener) else {
+                    throw HandoffError(.unknownDescriptor, "no listening socket named \(name) was passed (LISTEN_FDNAMES, FileDescriptorName=)")
+                }
+                listeners.append(fd)
+                continue
+            }
             listeners.append(try upgrader.descriptors.listener(try SocketAddress(parsing: address)))
         }
         let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, log: log)
@@ -80,6 +90,9 @@ struct DemoApplication {
             let admin = try AdminServer(configuration: AdminConfiguration(isEnabled: true, address: address), descriptors: upgrader.descriptors)
             log("admin=\(admin.boundAddress.map { "\($0)" } ?? address)")
             services.append(admin)
+        }
+        if let path = options.controlSocket {
+            services.append(try ControlServer(configuration: ControlConfiguration(socketPath: path), upgrader: upgrader))
         }
         services.append(UpgraderService(upgrader) { [listeners] in
             for listener in listeners {

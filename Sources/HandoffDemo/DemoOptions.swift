@@ -12,6 +12,7 @@ struct DemoOptions: Sendable {
     static let usage = """
         Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH] [--store STORE]
                             [--admin HOST:PORT] [--config PATH] [--feature.enable NAME]...
+                            [--control PATH] [--fd-store]
 
         An HTTP/1.1 server that upgrades itself without downtime: send it SIGHUP after
         replacing its binary. SIGTERM or SIGINT stops it gracefully. Its counter and map
@@ -19,7 +20,8 @@ struct DemoOptions: Sendable {
 
         Options:
           --listen HOST:PORT  Address to serve on; repeatable (default \(defaultListenAddress),
-                              "[::1]:8080" for IPv6, port 0 for any free port).
+                              "[::1]:8080" for IPv6, port 0 for any free port, fd:NAME for
+                              the socket systemd passed as NAME: FileDescriptorName=).
           --pid-file PATH     File kept holding the pid of the process currently serving.
           --store STORE       Where the state waits between a stop and the next start:
                               dir:PATH, a directory on this host (default: the library's
@@ -35,6 +37,10 @@ struct DemoOptions: Sendable {
           --config PATH       A JSON configuration file ("log", "features", "admin").
           --feature.enable NAME
                               Turn a feature flag on; repeatable.
+          --control PATH      Answer handoffctl on a control socket at PATH (its directory
+                              is made 0700).
+          --fd-store          Keep the listeners and a state checkpoint in systemd's file
+                              descriptor store (FileDescriptorStoreMax= in the unit).
           --help              Print this help.
 
         Environment: HANDOFF_LOG_FORMAT=json|text and HANDOFF_LOG_LEVEL=debug|info|warn|error
@@ -54,6 +60,10 @@ struct DemoOptions: Sendable {
     var showHelp = false
     /// Where the admin endpoint listens; `nil` for none.
     var adminAddress: String?
+    /// Where the control socket listens; `nil` for none.
+    var controlSocket: String?
+    /// Whether to use systemd's file descriptor store.
+    var storesDescriptors = false
     /// The lifecycle log on standard error, from `--config` and the environment.
     var logWriter = StderrLogWriter()
 
@@ -98,6 +108,8 @@ struct DemoOptions: Sendable {
                 } else {
                     throw UsageError(description: "--store takes dir:PATH or etcd://HOST:PORT[,HOST:PORT...]; not \(store)")
                 }
+            case "--control": options.controlSocket = try value()
+            case "--fd-store": options.storesDescriptors = true
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")
             }

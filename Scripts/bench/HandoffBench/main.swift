@@ -20,6 +20,9 @@
 //   handoff-bench etcd --endpoint URL --directory DIR
 //       Offer → claim → commit through an EtcdStore at URL for 1 KiB, 1 MiB and 5 MiB of state,
 //       and through a DirectoryStore in DIR as the baseline: p50, p99, each step's p50, ratio.
+//   handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]
+//       status round trips over the control socket; upgrades by control request against
+//       upgrades by SIGHUP (alternating); one sd_notify message against a send on a kept socket.
 import Foundation
 
 signal(SIGPIPE, SIG_IGN)
@@ -94,8 +97,23 @@ case "stop-deadline":
         complain("handoff-bench stop-deadline: \(error)\n")
         exit(1)
     }
+case "control":
+    guard let binary = option("--binary", in: arguments) else {
+        complain("handoff-bench control: --binary PATH is required\n")
+        exit(2)
+    }
+    var bench = ControlBenchmark(binary: binary)
+    bench.upgrades = option("--upgrades", in: arguments).flatMap(Int.init) ?? bench.upgrades
+    bench.statuses = option("--statuses", in: arguments).flatMap(Int.init) ?? bench.statuses
+    bench.notifications = option("--notifications", in: arguments).flatMap(Int.init) ?? bench.notifications
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench control: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n       handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]\n")
     exit(2)
 }
 

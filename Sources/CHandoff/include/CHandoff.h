@@ -74,6 +74,12 @@ int chandoff_pidfd_open(pid_t pid);
 /// eventfd(2) with EFD_CLOEXEC | EFD_NONBLOCK: a counter to wake a poll(2) from another thread.
 int chandoff_eventfd(void);
 
+/// memfd_create(2) with MFD_CLOEXEC | MFD_ALLOW_SEALING. Returns the descriptor or -1.
+int chandoff_memfd_create(const char *name);
+
+/// Seals a memfd against every change (shrink, grow, write, further seals). Returns 0 or -1.
+int chandoff_memfd_seal(int fd);
+
 /// CRC32C (Castagnoli), continuing from `crc` (start with 0). Uses SSE4.2 where the CPU has it.
 uint32_t chandoff_crc32c(uint32_t crc, const void *data, size_t length);
 

@@ -50,12 +50,22 @@ public struct UpgraderService: ManagedService {
             // Registered by an earlier run of this service.
         }
         let events = upgrader.events()
+        let changes = upgrader.systemd == nil ? nil : runner.stateChanges()
         let participant = RunnerUpgradeParticipant(runner: runner, boundary: context.index)
         do {
             try await StopSignal.cancellingOnStop { [upgrader, onReady] in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await event in events { metrics.record(event) }
+                    }
+                    if let changes, let systemd = upgrader.systemd {
+                        // STOPPING=1 as soon as the runner's stop begins, not when it reaches us.
+                        group.addTask {
+                            for await _ in changes where runner.machine.withLock({ $0.phase == .stopping }) {
+                                systemd.stopping()
+                                break
+                            }
+                        }
                     }
                     try await context.waitUntilAllRunning()
                     try await upgrader.ready()
@@ -66,6 +76,7 @@ public struct UpgraderService: ManagedService {
             }
         } catch is CancellationError where StopSignal.isRequested {
             // Stopped gracefully: nothing was in flight that the stop did not account for.
+            if !upgrader.isReplaced { upgrader.systemd?.stopping() }
         }
     }
 }

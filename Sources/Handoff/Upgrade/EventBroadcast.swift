@@ -12,6 +12,14 @@ final class EventBroadcast<Event: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Sees every event synchronously, before the subscribers (systemd's reporter, whose
+    /// `MAINPID=` must go out before the upgrade returns).
+    private let observer = Mutex<(@Sendable (Event) -> Void)?>(nil)
+
+    /// Sets the synchronous observer. It runs on the emitting task: it must not block.
+    func observe(_ handler: @escaping @Sendable (Event) -> Void) {
+        observer.withLock { $0 = handler }
+    }
 
     func subscribe() -> AsyncStream<Event> {
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(1024))
@@ -32,6 +40,7 @@ final class EventBroadcast<Event: Sendable>: Sendable {
     }
 
     func emit(_ event: Event) {
+        observer.withLock { $0 }?(event)
         let subscribers = state.withLock { Array($0.subscribers.values) }
         for subscriber in subscribers { subscriber.yield(event) }
     }

@@ -90,14 +90,16 @@ extension Upgrader {
         upgradable.fulfill(())
     }
 
-    /// Stops for good: offers the registered state to the store (unless a successor took it
-    /// over), then closes every descriptor.
+    /// Stops for good: tells systemd `STOPPING=1` (under `$NOTIFY_SOCKET`), offers the
+    /// registered state to the store (unless a successor took it over), then closes every
+    /// descriptor.
     ///
     /// Call it after the application stopped serving, so the state no longer changes.
     /// - Throws: ``HandoffError`` if the state could not be offered (a full or unwritable
     ///   store). The descriptors are then left open, so the process can serve on; nothing
     ///   offered before is touched.
     public func shutdown() async throws {
+        if !isReplaced { systemd?.stopping() }
         if !isReplaced && !state.names.isEmpty {
             let envelopes = try await state.collect()
             try await state.offer(envelopes, to: store(), ttl: configuration.stateTTL)

@@ -55,6 +55,10 @@ public final class Upgrader: Sendable {
     private let successorChannel = Mutex<ControlChannel?>(nil)
     /// SIGHUP, trapped from `init` on so that none sent before ``run(participant:)`` is lost.
     private let hangups: TrappedSignals?
+    /// Tells systemd what happens, under `$NOTIFY_SOCKET` (Systemd/).
+    let systemd: SystemdReporter?
+    /// The state checkpoint systemd's file descriptor store passed at a first start.
+    private let checkpointEnvelopes: [Envelope]?
 
     /// Creates the upgrader: inherits the predecessor's descriptors if this process was started
     /// by an upgrade (`HANDOFF_CONTROL_FD` is set), or starts generation 1.
@@ -86,13 +90,24 @@ public final class Upgrader: Sendable {
             self.predecessorPID = inheritance.link?.predecessorPID
             self.inheritanceLoss = inheritance.lost
             descriptors.addInherited(inheritance.entries)
+            self.checkpointEnvelopes = nil
         } else {
             self.generation = 1
             self.linkSlot = Mutex(nil)
             self.predecessorPID = nil
             self.inheritanceLoss = nil
+            // Socket activation and the file descriptor store: only a first start adopts them.
+            let activation = configuration.systemd.adoptsActivatedSockets ? try SocketActivation.take() : nil
+            descriptors.addInherited(activation?.entries ?? [])
+            self.checkpointEnvelopes = activation.flatMap {
+                $0.checkpoints.isEmpty ? nil : StateCheckpoint.newest(of: $0.checkpoints, maxPayloadLength: configuration.maxStateSize).envelopes
+            }
         }
         self.machine = Mutex(UpgradeStateMachine())
+        self.systemd = SystemdReporter(
+            configuration: configuration.systemd, generation: generation, awaitsPredecessor: linkSlot.withLock { $0 != nil },
+            predecessorPID: predecessorPID, descriptors: descriptors, registry: state)
+        if let systemd { broadcast.observe { systemd.observe($0) } }
     }
 
     /// Lets go of the link to the predecessor once the handover is over, which closes the
@@ -132,6 +147,7 @@ public final class Upgrader: Sendable {
             descriptors.closeUnclaimed()
             if let path = configuration.pidFile { try PIDFile.write(getpid(), to: path) }
         }
+        systemd?.processReady()
     }
 
     /// Runs upgrades until this process has been replaced.
@@ -179,6 +195,12 @@ public final class Upgrader: Sendable {
                 _ = try await self.replacement.wait()
                 return .replaced
             }
+            if let systemd = self.systemd {
+                group.addTask {
+                    await systemd.run()
+                    return .other
+                }
+            }
             for try await outcome in group where outcome == .replaced {
                 group.cancelAll()
                 return
@@ -225,7 +247,8 @@ public final class Upgrader: Sendable {
     func store() -> any HandoffStore {
         resolvedStore.withLock { resolved in
             if let resolved { return resolved }
-            let store = configuration.store ?? Upgrader.defaultStore(program: executablePath)
+            var store = configuration.store ?? Upgrader.defaultStore(program: executablePath)
+            if let checkpointEnvelopes { store = CheckpointStore(envelopes: checkpointEnvelopes, fallback: store) }
             resolved = store
             return store
         }

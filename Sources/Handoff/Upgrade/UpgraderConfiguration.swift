@@ -28,6 +28,9 @@ public struct UpgraderConfiguration: Sendable {
     public var stateTTL: Duration?
     /// The largest state one instance may hand over, in bytes.
     public var maxStateSize: Int = Envelope.defaultMaxPayloadLength
+    /// How the upgrader talks to systemd: notifications, socket activation, the file
+    /// descriptor store.
+    public var systemd = SystemdConfiguration()
     /// Called at each named step of an upgrade, in the old process and in the new one, with the
     /// control channel's descriptor (testing SPI: fault injection).
     @_spi(Testing) public var stepHook: (@Sendable (UpgradeStep, UpgradeSide, _ controlFD: CInt) -> Void)?

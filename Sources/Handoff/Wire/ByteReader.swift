@@ -48,6 +48,13 @@ struct ByteReader {
         return bytes[offset..<offset + count]
     }
 
+    /// `count` bytes with no length in front.
+    mutating func raw(_ count: Int, _ field: String) throws(HandoffError) -> ArraySlice<UInt8> {
+        try need(count, field)
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
     /// Fails unless every byte was read: trailing bytes mean the peer and we disagree on layout.
     func expectEnd() throws(HandoffError) {
         if remaining != 0 { throw fail("\(remaining) unexpected trailing bytes") }

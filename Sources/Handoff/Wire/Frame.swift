@@ -21,6 +21,10 @@ public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Parent → child: the `ACK` was taken; the child owns the state and may serve. The parent
     /// rolls back no more.
     case commit = 10
+    /// Operator → process, on the control socket: one request (``ControlRequest``, JSON).
+    case controlRequest = 11
+    /// Process → operator, on the control socket: the answer (``ControlResponse``, JSON).
+    case controlResponse = 12
 
     public var description: String {
         switch self {
@@ -34,6 +38,8 @@ public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .nack: "NACK"
         case .abort: "ABORT"
         case .commit: "COMMIT"
+        case .controlRequest: "CONTROL_REQUEST"
+        case .controlResponse: "CONTROL_RESPONSE"
         }
     }
 }

@@ -130,6 +130,9 @@ struct FaultSweepTests {
         try fixture.waitForLine(after: mark) {
             $0.pid == pid && ($0.text.hasPrefix("event predecessor-exited") || $0.text.hasPrefix("event predecessor-lost"))
         }
+        // A lost predecessor is reported before the store is read: wait for that too, or the
+        // store's files may still be open while the descriptors are listed.
+        try fixture.waitForLine(after: mark) { $0.pid == pid && $0.text.hasPrefix("restored") }
     }
 
     /// The same number of descriptors of each kind; timer descriptors, which the runtime opens

@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opens a ``HandoffStore`` from the URL an operator writes: the one place that maps store
+/// URLs to stores, for `handoffctl offers --store` and programs' own options.
+///
+/// - `dir:PATH`: a ``DirectoryStore`` in an existing directory.
+/// - `etcd://HOST:PORT`: an etcd cluster. Not in this build: the etcd store is not part of it
+///   yet, and the URL is refused with ``HandoffError/Code/unsupported``.
+public enum StoreURL {
+    /// The store `url` names.
+    /// - Parameter url: `dir:PATH` or `etcd://HOST:PORT`.
+    /// - Throws: ``HandoffError``: ``HandoffError/Code/invalidArgument`` for a URL of no known
+    ///   form; ``HandoffError/Code/storeFailed`` for a directory that does not exist or is not
+    ///   a private store; ``HandoffError/Code/unsupported`` for a store this build lacks.
+    public static func open(_ url: String) throws -> any HandoffStore {
+        if url.hasPrefix("dir:") {
+            let path = String(url.dropFirst(4))
+            var info = stat()
+            guard !path.isEmpty, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw HandoffError(.storeFailed, "no store directory at \(path.debugDescription)")
+            }
+            return try DirectoryStore(directory: path)
+        }
+        if url.hasPrefix("etcd://") {
+            throw HandoffError(.unsupported, "\(url): etcd stores are not available in this build (it has no EtcdStore); use dir:PATH")
+        }
+        throw HandoffError(.invalidArgument, "store URL \(url.debugDescription) is neither dir:PATH nor etcd://HOST:PORT")
+    }
+}

@@ -1,0 +1,74 @@
+import CHandoff
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sends notifications to the service manager the way `sd_notify(3)` does, without libsystemd:
+/// one datagram per message to the `AF_UNIX` socket named by `$NOTIFY_SOCKET`.
+///
+/// A message is newline-separated `KEY=VALUE` assignments, sent as one datagram so systemd
+/// applies them together (`RELOADING=1` with its `MONOTONIC_USEC=`, say). Descriptors ride on
+/// the same datagram as `SCM_RIGHTS`, for the file descriptor store (`FDSTORE=1`).
+///
+/// ```swift
+/// if let systemd = SystemdNotifier.fromEnvironment() {
+///     try systemd.notify(["READY=1", "STATUS=serving"])
+/// }
+/// ```
+///
+/// Each message goes out on a socket made for it (non-blocking, close-on-exec), so a service
+/// manager that re-executes and binds its socket again is reached all the same.
+public struct SystemdNotifier: Sendable, Hashable {
+    /// Where the messages go: a path, or an abstract name.
+    public let address: SocketAddress
+
+    /// A notifier for `$NOTIFY_SOCKET` (a path, or `@name` for the abstract namespace).
+    /// - Returns: `nil` if the variable is unset or empty: the process does not run under a
+    ///   service manager that listens.
+    public static func fromEnvironment() -> SystemdNotifier? {
+        guard let value = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !value.isEmpty else { return nil }
+        return try? SystemdNotifier(socket: value)
+    }
+
+    /// A notifier for `socket`, as `$NOTIFY_SOCKET` spells it.
+    /// - Parameter socket: An absolute path, or `@name` for an abstract socket.
+    /// - Throws: ``HandoffError/Code/invalidAddress`` for anything else.
+    public init(socket: String) throws {
+        guard socket.hasPrefix("/") || socket.hasPrefix("@") else {
+            throw HandoffError(.invalidAddress, "NOTIFY_SOCKET \"\(socket)\" is neither an absolute path nor @abstract")
+        }
+        self.address = try SocketAddress(parsing: socket)
+    }
+
+    /// Sends one message.
+    /// - Parameters:
+    ///   - assignments: `KEY=VALUE` lines; none may contain a newline.
+    ///   - descriptors: Descriptors to attach (for `FDSTORE=1`); they stay open here.
+    /// - Throws: ``HandoffError/Code/invalidArgument`` for an empty message or a line with a
+    ///   newline; ``HandoffError/Code/systemCall`` naming the call that failed (the manager's
+    ///   socket is gone, its queue is full: `EAGAIN`).
+    public func notify(_ assignments: [String], descriptors: [CInt] = []) throws(HandoffError) {
+        guard !assignments.isEmpty else { throw HandoffError(.invalidArgument, "a notification needs at least one assignment") }
+        if let bad = assignments.first(where: { $0.contains("\n") || !$0.contains("=") }) {
+            throw HandoffError(.invalidArgument, "notification line \(bad.debugDescription) is not one KEY=VALUE line")
+        }
+        let message = Array(assignments.joined(separator: "\n").utf8)
+        let fd = try Syscall.check("socket(NOTIFY_SOCKET)") {
+            socket(AF_UNIX, datagramSocket | closeOnExecSocket | Int32(SOCK_NONBLOCK.rawValue), 0)
+        }
+        defer { Syscall.close(fd) }
+        try address.withSockAddr { pointer, length throws(HandoffError) in
+            _ = try Syscall.check("connect(NOTIFY_SOCKET \(address))") { connect(fd, pointer, length) }
+        }
+        let sent = try Syscall.check("sendmsg(NOTIFY_SOCKET)") {
+            message.withUnsafeBytes { bytes in
+                descriptors.withUnsafeBufferPointer {
+                    chandoff_send_with_fds(fd, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count))
+                }
+            }
+        }
+        if sent != message.count {
+            throw HandoffError(.systemCall, "sendmsg(NOTIFY_SOCKET) sent \(sent) of \(message.count) bytes")
+        }
+    }
+}
