@@ -17,6 +17,12 @@
 //       Stops N services (default 10) that ignore the graceful stop, K times (default 20), with
 //       per-service deadlines of D ms and with a total deadline of N × D ms; prints how far past
 //       the deadline each stop ended (median, max), and a cooperative stop for comparison.
+//   handoff-bench mailbox [--messages N] [--runs R] [--capacity C]
+//       Messages/s through a Mailbox (each received and acknowledged) with 1 producer/1 consumer
+//       and 4/4, against AsyncStream in the same run; prints the ratio.
+//   handoff-bench restart [--count N]
+//       Time from a supervised worker's failure to its replacement running, with no backoff
+//       (median, p99, max), one-for-one and one-for-all.
 import Foundation
 
 signal(SIGPIPE, SIG_IGN)
@@ -91,8 +97,19 @@ case "stop-deadline":
         complain("handoff-bench stop-deadline: \(error)\n")
         exit(1)
     }
+case "mailbox":
+    var bench = MailboxBenchmark()
+    bench.messages = option("--messages", in: arguments).flatMap(Int.init) ?? bench.messages
+    bench.runs = option("--runs", in: arguments).flatMap(Int.init) ?? bench.runs
+    bench.capacity = option("--capacity", in: arguments).flatMap(Int.init) ?? bench.capacity
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench mailbox: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench mailbox [--messages N] [--runs R] [--capacity C]\n       handoff-bench restart [--count N]\n")
     exit(2)
 }
 

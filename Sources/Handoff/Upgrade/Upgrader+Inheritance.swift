@@ -99,8 +99,13 @@ extension Upgrader {
     ///   offered before is touched.
     public func shutdown() async throws {
         if !isReplaced && !state.names.isEmpty {
-            let envelopes = try await state.collect()
-            try await state.offer(envelopes, to: store(), ttl: configuration.stateTTL)
+            do {
+                let envelopes = try await state.collect()
+                try await state.offer(envelopes, to: store(), ttl: configuration.stateTTL)
+            } catch {
+                await state.abandon()
+                throw error
+            }
         }
         descriptors.closeAll()
     }
