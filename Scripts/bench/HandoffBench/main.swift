@@ -6,8 +6,8 @@
 //   handoff-bench pause --binary FIXTURE --bytes N [--count K]
 //       Upgrades the fixture carrying N bytes of state K times; prints the handoff pause (old
 //       process stops accepting → new process applied the state) and bytes/pause.
-//   handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]
-//       Keep-alive HTTP/1.1 GETs from C connections for S seconds (or until SIGTERM/SIGINT);
+//   handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count] [--method POST]
+//       Keep-alive HTTP/1.1 GETs (or empty POSTs) from C connections for S seconds (or until SIGTERM/SIGINT);
 //       prints requests, failures by kind, and the last /count value seen.
 //   handoff-bench codec [--count N] [--runs R] [--ours-only]
 //       Encodes and decodes N small records (default 200000) with HandoffBinaryEncoder/Decoder,
@@ -67,11 +67,12 @@ case "traffic":
         complain("handoff-bench traffic: --port P is required\n")
         exit(2)
     }
-    let traffic = Traffic(
+    var traffic = Traffic(
         port: port,
         connections: option("--connections", in: arguments).flatMap(Int.init) ?? 8,
         seconds: option("--seconds", in: arguments).flatMap(Double.init) ?? 10,
         path: option("--path", in: arguments) ?? "/count")
+    traffic.method = option("--method", in: arguments) ?? "GET"
     let report = traffic.run()
     say("\(report)")
     exit(report.failed == 0 ? 0 : 1)
@@ -108,8 +109,17 @@ case "mailbox":
         complain("handoff-bench mailbox: \(error)\n")
         exit(1)
     }
+case "restart":
+    var bench = RestartBenchmark()
+    bench.count = option("--count", in: arguments).flatMap(Int.init) ?? bench.count
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench restart: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench mailbox [--messages N] [--runs R] [--capacity C]\n       handoff-bench restart [--count N]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count] [--method POST]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench mailbox [--messages N] [--runs R] [--capacity C]\n       handoff-bench restart [--count N]\n")
     exit(2)
 }
 

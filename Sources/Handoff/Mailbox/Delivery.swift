@@ -1,7 +1,7 @@
 /// A message as a consumer received it from a ``Mailbox``: it stays the mailbox's until the
 /// consumer acknowledges it (``MailboxConsumer/acknowledge(_:)``).
 ///
-/// If the consumer ends without acknowledging it — its ``Mailbox/consume(_:)`` body throws, is
+/// If the consumer ends without acknowledging it — its ``Mailbox/consume(isolation:_:)`` body throws, is
 /// cancelled, or returns — the message is delivered again, before any message delivered for
 /// the first time.
 public struct Delivery<Message: Sendable>: Sendable {

@@ -21,7 +21,7 @@ import Synchronization
 /// }
 /// ```
 ///
-/// **What "a consumer fails" means.** A consumer is one ``consume(_:)`` scope. Every message
+/// **What "a consumer fails" means.** A consumer is one ``consume(isolation:_:)`` scope. Every message
 /// received through it and not acknowledged when the scope ends — its body threw, its task was
 /// cancelled, or it returned — goes back to the head of the mailbox, in sequence order, and is
 /// delivered again (``Delivery/attempt`` counts the deliveries). So a worker that crashes
@@ -107,7 +107,9 @@ public final class Mailbox<Message: Sendable>: Sendable {
 
     /// Runs `body` as one consumer of the mailbox; when it ends, however it ends, the messages
     /// it received and did not acknowledge are given back, ahead of newer ones.
-    /// - Parameter body: Receives with ``MailboxConsumer/next()`` and acknowledges.
+    /// - Parameters:
+    ///   - isolation: The caller's isolation, which `body` runs in.
+    ///   - body: Receives with ``MailboxConsumer/next()`` and acknowledges.
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws (its unacknowledged messages are given back first).
     public func consume<Result>(
@@ -124,7 +126,9 @@ public final class Mailbox<Message: Sendable>: Sendable {
     ///
     /// If `handler` throws, the message goes back to the head of the mailbox and the error is
     /// rethrown: under a ``Supervisor``, the restarted worker gets it first.
-    /// - Parameter handler: Handles one delivery.
+    /// - Parameters:
+    ///   - isolation: The caller's isolation, which `handler` runs in.
+    ///   - handler: Handles one delivery.
     /// - Throws: What `handler` throws; `CancellationError` if the task is cancelled.
     public func process(
         isolation: isolated (any Actor)? = #isolation,

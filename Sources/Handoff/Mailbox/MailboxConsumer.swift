@@ -1,6 +1,6 @@
 import Synchronization
 
-/// One consumer of a ``Mailbox``, for the length of a ``Mailbox/consume(_:)`` scope: it
+/// One consumer of a ``Mailbox``, for the length of a ``Mailbox/consume(isolation:_:)`` scope: it
 /// receives messages and acknowledges them; what it has not acknowledged when the scope ends is
 /// delivered again.
 public struct MailboxConsumer<Message: Sendable>: Sendable {
@@ -32,6 +32,20 @@ public struct MailboxConsumer<Message: Sendable>: Sendable {
         case .end: return nil
         case .mustWait: return try await mailbox.receiveWaiting(consumer: id, stop: stop)
         }
+    }
+
+    /// The next messages, for handling in a batch: waits for one as ``next()`` does, then takes
+    /// up to `limit` in all of those pending, without waiting for more.
+    /// - Parameter limit: How many at most; at least 1.
+    /// - Returns: The deliveries, in order; empty where ``next()`` returns `nil`.
+    /// - Throws: `CancellationError` if the task is cancelled while waiting.
+    public func next(upTo limit: Int) async throws -> [Delivery<Message>] {
+        guard let first = try await next() else { return [] }
+        var batch = [first]
+        while batch.count < limit, case .delivery(let delivery) = mailbox.state.withLock({ $0.receive(consumer: id) }) {
+            batch.append(delivery)
+        }
+        return batch
     }
 
     /// Removes the message from the mailbox: it will not be delivered again.

@@ -119,7 +119,7 @@ public final class Supervisor: ManagedService {
 
     /// Stops a child gracefully (cancelled at its deadline) and takes it off the list; it is
     /// not restarted.
-    /// - Parameter name: The child's name.
+    /// - Parameter child: The child's name.
     /// - Throws: ``HandoffError/Code/invalidArgument`` if there is no child of that name.
     public func stopChild(named child: String) throws(HandoffError) {
         let run = try members.withLock { members throws(HandoffError) -> SupervisorRun? in

@@ -135,7 +135,9 @@ struct SupervisorStateMachine {
             return actions + stopNext() + groupReadyIfStopped()
         }
         if askedToStop {
-            // Stopped for a group restart.
+            // Stopped for a group restart: it starts again with the others, unless it never
+            // restarts.
+            if children[index].spec.restart == .never { removeChild(at: index) }
             return actions + stopNext() + groupReadyIfStopped()
         }
         let restarting: Bool

@@ -10,7 +10,7 @@ import Synchronization
 /// }
 /// // As a service of a runner, or a child of a supervisor (``ChildSpec``):
 /// let runner = ServiceRunner(services: [UpgraderService(upgrader), workers, httpServer])
-/// workers.scale(to: 8)
+/// try workers.scale(to: 8)
 ///
 /// // Or for the length of one operation: the workers stop when it returns.
 /// let report = try await workers.scoped { try await importFile(into: jobs) }

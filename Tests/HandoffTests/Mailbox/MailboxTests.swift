@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 @testable import Handoff
 
-@Suite("Mailbox: acknowledgement, redelivery, backpressure, closing")
+@Suite("Mailbox: acknowledgement, redelivery, backpressure, closing", .timeLimit(.minutes(1)))
 struct MailboxTests {
     @Test("messages are delivered in the order sent, and an acknowledged one is gone")
     func order() async throws {
@@ -143,6 +143,21 @@ struct MailboxTests {
         #expect(try await stopped == nil)
         try open.trySend(1)
         #expect(open.counts.pending == 1, "the stop took nothing")
+    }
+
+    @Test("next(upTo:) waits for one message, then takes those pending up to the limit")
+    func batches() async throws {
+        let mailbox = try Mailbox<Int>(capacity: 10)
+        for value in 0..<5 { try mailbox.trySend(value) }
+        try await mailbox.consume { consumer in
+            let first = try await consumer.next(upTo: 3)
+            #expect(first.map(\.message) == [0, 1, 2])
+            let rest = try await consumer.next(upTo: 10)
+            #expect(rest.map(\.message) == [3, 4])
+            for delivery in first + rest { consumer.acknowledge(delivery) }
+            mailbox.close(.drain)
+            #expect(try await consumer.next(upTo: 4).isEmpty)
+        }
     }
 
     @Test("a mailbox rejects a capacity below 1")

@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 @testable import Handoff
 
-@Suite("Supervisor: policies, strategies, intensity, backoff, trees")
+@Suite("Supervisor: policies, strategies, intensity, backoff, trees", .timeLimit(.minutes(1)))
 struct SupervisorTests {
     @Test("one-for-one restarts only the child that failed")
     func oneForOne() async throws {
@@ -33,6 +33,18 @@ struct SupervisorTests {
         #expect(Array(restart.prefix(2)) == ["stop c", "stop a"])
         #expect(Set(restart.dropFirst(2).prefix(3)) == ["start a", "start b", "start c"])
         #expect(supervisor.stats.restarts == 1)
+    }
+
+    @Test("a sibling that never restarts is stopped by a one-for-all restart and not started again")
+    func oneForAllNever() async throws {
+        let children = ScriptedChildren()
+        let supervisor = try Supervisor(configuration: .quick(.oneForAll), children: [
+            children.spec("once", restart: .never), children.spec("b", failing: [1]),
+        ])
+        let error = await supervise(supervisor) { children.lives(of: "b") == 2 && supervisor.stats.running == 1 }
+        #expect(error == nil)
+        #expect(children.lives(of: "once") == 1)
+        #expect(supervisor.stats.children == 1)
     }
 
     @Test("rest-for-one restarts the child that failed and the ones after it, not the ones before")

@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 @testable import Handoff
 
-@Suite("WorkerGroup: workers on a mailbox, restarts, scaling, scopes")
+@Suite("WorkerGroup: workers on a mailbox, restarts, scaling, scopes", .timeLimit(.minutes(1)))
 struct WorkerGroupTests {
     /// How many times each message was acknowledged, and by which worker.
     final class Tally: Sendable {
@@ -50,7 +50,9 @@ struct WorkerGroupTests {
         #expect(mailbox.counts.held == 0)
         #expect(failures >= total / k - 1, "every k-th handling failed")
         #expect(mailbox.counts.returned == failures, "each failure gave its message back")
-        #expect(group.stats.restarts == group.stats.failures)
+        // A worker whose failure the supervisor learns of after the scope asked it to stop is
+        // not restarted: at most one such failure per worker.
+        #expect(group.stats.restarts <= failures && failures - group.stats.restarts <= 4)
     }
 
     @Test("a group scales up and down under load, losing and duplicating nothing")
