@@ -106,6 +106,33 @@ struct MailboxTests {
         #expect(mailbox.counts.pending == 1)
     }
 
+    @Test("a receiver cancelled while waiting throws CancellationError and takes nothing; a message racing the cancellation is given back")
+    func cancelledReceiver() async throws {
+        let mailbox = try Mailbox<Int>(capacity: 1_000)
+        let waiting = Task { try await mailbox.consume { try await $0.next() } }
+        await eventually { mailbox.state.withLock { !$0.receivers.isEmpty } }
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        try mailbox.trySend(1)
+        #expect(mailbox.counts.pending == 1)
+
+        // Races of a send against a cancellation: whichever wins, the message is either still
+        // pending or was received and, unacknowledged, given back when the scope ended.
+        for round in 0..<200 {
+            let racing = Task { try await mailbox.consume { consumer in _ = try await consumer.next() } }
+            let message = 100 + round
+            async let sent: Void = mailbox.send(message)
+            racing.cancel()
+            try await sent
+            _ = try? await racing.value
+        }
+        #expect(mailbox.counts.inFlight == 0)
+        mailbox.close(.drain)
+        var left: [Int] = []
+        try await mailbox.process { left.append($0.message) }
+        #expect(left == [1] + Array(100..<300))
+    }
+
     @Test("close(.drain) refuses new messages and lets consumers take the rest; close(.discard) drops them")
     func closing() async throws {
         let drained = try Mailbox<Int>(capacity: 10)
