@@ -67,6 +67,14 @@ let package = Package(
             path: "Fixtures/RunnerFixture",
             swiftSettings: swiftSettings
         ),
+        // Holds a mailbox of jobs (pending and unacknowledged) across a real upgrade, for the
+        // test that none is lost or duplicated.
+        .executableTarget(
+            name: "handoff-mailbox-fixture",
+            dependencies: ["Handoff"],
+            path: "Fixtures/MailboxFixture",
+            swiftSettings: swiftSettings
+        ),
         // Drives the upgrade benchmarks (Scripts/bench): sends SIGHUP, times READY and exit.
         .executableTarget(
             name: "handoff-bench",

@@ -119,6 +119,18 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let permissionDenied = Code("permissionDenied")
         /// What was asked for is not available in this build (a store URL scheme, a command).
         public static let unsupported = Code("unsupported")
+        // Supervision and mailboxes
+        /// A ``Supervisor``'s children needed more restarts within its
+        /// ``RestartIntensity/period`` than ``RestartIntensity/maxRestarts``: it stopped them all
+        /// and failed, to its parent supervisor or its runner.
+        public static let restartIntensityExceeded = Code("restartIntensityExceeded")
+        /// A ``Mailbox`` asked to accept a message without waiting was full.
+        public static let mailboxFull = Code("mailboxFull")
+        /// A ``Mailbox`` was closed: it accepts no message.
+        public static let mailboxClosed = Code("mailboxClosed")
+        /// A ``Mailbox``'s messages are being handed to a successor: it accepts none until the
+        /// handover is abandoned.
+        public static let mailboxHandedOver = Code("mailboxHandedOver")
     }
 
     /// What kind of failure this is.

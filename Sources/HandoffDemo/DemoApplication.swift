@@ -5,7 +5,8 @@ import Handoff
 import HandoffEtcd
 
 /// The demo's whole life: one ``ServiceRunner`` runs its state, the admin endpoint (with
-/// `--admin`), the upgrader and the HTTP server, in that order.
+/// `--admin`), the upgrader, the jobs pipeline (with `--jobs-log`) and the HTTP server, in that
+/// order.
 ///
 /// ``run()`` returns the exit status, once every service has stopped: after a graceful stop
 /// (SIGTERM, SIGINT; a second one cancels what is left) or once a successor has taken over
@@ -19,12 +20,21 @@ struct DemoApplication {
     func run() async -> CInt {
         let upgrader: Upgrader
         let state = DemoState()
+        let metrics = MetricsRegistry()
+        var jobs: (DemoJobs, JobsLog)?
         do {
             var configuration = UpgraderConfiguration(pidFile: options.pidFile)
             configuration.systemd.storesDescriptors = options.storesDescriptors
             configuration.store = try Self.store(options)
             upgrader = try await Upgrader(configuration: configuration)
             try upgrader.state.register(state)
+            if let path = options.jobsLog {
+                let pipeline = (try DemoJobs(metrics: metrics), try JobsLog(path: path))
+                try upgrader.state.register(pipeline.0)
+                try upgrader.state.register(pipeline.0.incoming)
+                try upgrader.state.register(pipeline.0.transformed)
+                jobs = pipeline
+            }
         } catch {
             DemoLog(generation: 0)("state=failed error=\(String(describing: error).debugDescription)")
             return 1
@@ -33,7 +43,7 @@ struct DemoApplication {
         let runner: ServiceRunner
         let stateService = DemoStateService(upgrader: upgrader, state: state, log: log)
         do {
-            runner = try makeRunner(upgrader: upgrader, state: state, stateService: stateService, log: log)
+            runner = try makeRunner(upgrader: upgrader, state: state, jobs: jobs, metrics: metrics, stateService: stateService, log: log)
         } catch {
             log("state=failed error=\(String(describing: error).debugDescription)")
             upgrader.descriptors.closeAll()
@@ -70,7 +80,7 @@ struct DemoApplication {
         return status
     }
 
-    private func makeRunner(upgrader: Upgrader, state: DemoState, stateService: DemoStateService, log: DemoLog) throws -> ServiceRunner {
+    private func makeRunner(upgrader: Upgrader, state: DemoState, jobs: (DemoJobs, JobsLog)?, metrics: MetricsRegistry, stateService: DemoStateService, log: DemoLog) throws -> ServiceRunner {
         var listeners: [CInt] = []
         for address in options.listenAddresses {
             if address.hasPrefix("fd:") {
@@ -84,7 +94,7 @@ struct DemoApplication {
             }
             listeners.append(try upgrader.descriptors.listener(try SocketAddress(parsing: address)))
         }
-        let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, log: log)
+        let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, jobs: jobs?.0, log: log)
         var services: [any ManagedService] = [stateService]
         if let address = options.adminAddress {
             let admin = try AdminServer(configuration: AdminConfiguration(isEnabled: true, address: address), descriptors: upgrader.descriptors)
@@ -99,10 +109,13 @@ struct DemoApplication {
                 log("listening=\((try? SocketName.local(of: listener)) ?? "?")")
             }
         })
+        if let (jobs, jobsLog) = jobs {
+            services.append(try JobsPipeline.make(jobs: jobs, log: jobsLog))
+        }
         services.append(DemoHTTPService(server: server, upgrader: upgrader, state: state, log: log))
         var configuration = RunnerConfiguration()
         configuration.logger = options.logWriter
-        return ServiceRunner(services: services, configuration: configuration)
+        return ServiceRunner(services: services, configuration: configuration, metrics: metrics)
     }
 
     /// The store `--store` or `--state-dir` names; `nil` for the library's default. An etcd store

@@ -11,8 +11,8 @@ struct DemoOptions: Sendable {
 
     static let usage = """
         Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH] [--store STORE]
-                            [--admin HOST:PORT] [--config PATH] [--feature.enable NAME]...
-                            [--control PATH] [--fd-store]
+                            [--admin HOST:PORT] [--jobs-log PATH] [--config PATH]
+                            [--feature.enable NAME]... [--control PATH] [--fd-store]
 
         An HTTP/1.1 server that upgrades itself without downtime: send it SIGHUP after
         replacing its binary. SIGTERM or SIGINT stops it gracefully. Its counter and map
@@ -34,6 +34,9 @@ struct DemoOptions: Sendable {
                               directory it falls back to.
           --admin HOST:PORT   Serve the admin endpoint there (GET /health, /ready,
                               /metrics, /debug/services); off without it.
+          --jobs-log PATH     Run the jobs pipeline (POST /jobs, GET /jobs): workers under a
+                              supervisor append each job's id to PATH, exactly once across
+                              upgrades.
           --config PATH       A JSON configuration file ("log", "features", "admin").
           --feature.enable NAME
                               Turn a feature flag on; repeatable.
@@ -47,7 +50,9 @@ struct DemoOptions: Sendable {
         set the lifecycle log on standard error (they win over --config).
 
         Routes: GET / (pid and generation), GET /count (increments a counter),
-        PUT /kv/KEY (stores the body, at most 64 KiB) and GET /kv/KEY.
+        PUT /kv/KEY (stores the body, at most 64 KiB) and GET /kv/KEY; with --jobs-log,
+        POST /jobs (enqueues a job, 202 {"id":N}) and GET /jobs (accepted, done, pending,
+        restarts as JSON).
         """
 
     /// Where to listen, in the order given.
@@ -64,6 +69,8 @@ struct DemoOptions: Sendable {
     var controlSocket: String?
     /// Whether to use systemd's file descriptor store.
     var storesDescriptors = false
+    /// Where the jobs pipeline appends persisted job ids; `nil`: no pipeline.
+    var jobsLog: String?
     /// The lifecycle log on standard error, from `--config` and the environment.
     var logWriter = StderrLogWriter()
 
@@ -110,6 +117,7 @@ struct DemoOptions: Sendable {
                 }
             case "--control": options.controlSocket = try value()
             case "--fd-store": options.storesDescriptors = true
+            case "--jobs-log": options.jobsLog = try value()
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")
             }

@@ -30,9 +30,10 @@ final class DemoServer: UpgradeParticipant {
     ///     with every process holding them, which must all cope with `EAGAIN`) and never closed.
     ///   - generation: The upgrade generation `GET /` reports.
     ///   - state: The counter and the map the routes serve.
+    ///   - jobs: The jobs pipeline `/jobs` feeds, if any.
     ///   - log: Where the upgrade steps are reported.
     /// - Throws: ``SystemCallError`` or `HandoffError` naming the call that failed.
-    init(listeners: [CInt], generation: Int, state: DemoState, log: DemoLog) throws {
+    init(listeners: [CInt], generation: Int, state: DemoState, jobs: DemoJobs? = nil, log: DemoLog) throws {
         self.log = log
         loop = try EpollThread()
         for listener in listeners {
@@ -44,7 +45,7 @@ final class DemoServer: UpgradeParticipant {
             try loop.epoll.add(listener, events: EPOLLIN.rawValue)
         }
         let epoll = loop.epoll
-        let responder = HTTPResponder(pid: Int(getpid()), generation: generation, state: state)
+        let responder = HTTPResponder(pid: Int(getpid()), generation: generation, state: state, jobs: jobs)
         try loop.start { HTTPServer(epoll: epoll, listeners: listeners, responder: responder) }
     }
 

@@ -10,12 +10,15 @@ import Glibc
 /// - `PUT /kv/KEY` stores the request body under `KEY` (204); `GET /kv/KEY` answers it (404 if
 ///   absent). Keys are the raw path bytes after `/kv/`, not percent-decoded; keys and values
 ///   must be UTF-8 and within ``DemoState``'s bounds (414, 413, 507 otherwise).
+/// - `POST /jobs` and `GET /jobs`: the jobs pipeline (`HTTPResponder+Jobs.swift`).
 /// - Anything else is 404 (or 405 for a known path with another method).
 ///
 /// Every response but 204 carries `Content-Length`. Lives on the event loop thread; the
 /// counter and the map are in ``DemoState``, which the upgrader reads too.
 struct HTTPResponder {
     private let state: DemoState
+    /// The jobs pipeline's mailboxes and counts; `nil` without `--jobs-log`.
+    let jobs: DemoJobs?
     private let identityBody: [UInt8]
     /// The whole answer to a keep-alive HTTP/1.1 `GET /`, the path benchmarks hammer.
     private let identityResponse: [UInt8]
@@ -24,8 +27,10 @@ struct HTTPResponder {
     ///   - pid: The process identifier to report.
     ///   - generation: The upgrade generation to report.
     ///   - state: The counter and the map.
-    init(pid: Int, generation: Int, state: DemoState) {
+    ///   - jobs: The jobs pipeline, if any.
+    init(pid: Int, generation: Int, state: DemoState, jobs: DemoJobs? = nil) {
         self.state = state
+        self.jobs = jobs
         identityBody = Array("pid=\(pid) generation=\(generation)\n".utf8)
         var response: [UInt8] = []
         Self.appendHead(
@@ -67,6 +72,8 @@ struct HTTPResponder {
             default:
                 appendMethodNotAllowed(head, allow: "Allow: GET, HEAD\r\n", into: &output)
             }
+        } else if Self.equals(path, "/jobs") {
+            respondToJobs(head, into: &output)
         } else if path.count >= 4 && Self.equals(UnsafeRawBufferPointer(rebasing: path[0..<4]), "/kv/") {
             let key = UnsafeRawBufferPointer(rebasing: path[4...])
             respondToKeyValue(head, key: key, body: UnsafeRawBufferPointer(rebasing: bytes[head.body]), into: &output)
@@ -115,7 +122,7 @@ struct HTTPResponder {
 
     /// Appends `status` with its short body (none for `HEAD`), keeping the connection as
     /// `head` asks.
-    private static func appendStatus(
+    static func appendStatus(
         _ status: HTTPStatus, for head: HTTPRequestHead, into output: inout [UInt8]
     ) {
         appendHead(
@@ -132,7 +139,7 @@ struct HTTPResponder {
         append(status.errorBody, into: &output)
     }
 
-    private func appendMethodNotAllowed(
+    func appendMethodNotAllowed(
         _ head: HTTPRequestHead, allow: StaticString, into output: inout [UInt8]
     ) {
         let status = HTTPStatus.methodNotAllowed

@@ -2,7 +2,8 @@ import Foundation
 import Handoff
 import Synchronization
 
-/// Keep-alive HTTP/1.1 load from a few connections, each on its own thread: send a GET, read
+/// Keep-alive HTTP/1.1 load from a few connections, each on its own thread: send a GET (or an
+/// empty POST), read
 /// the response (status line, Content-Length body), repeat. Any refused connect, reset, short
 /// read or non-2xx status counts as a failure.
 struct Traffic {
@@ -10,6 +11,8 @@ struct Traffic {
     let connections: Int
     let seconds: Double
     let path: String
+    /// `GET`, or `POST` (with an empty body).
+    var method = "GET"
 
     struct Report: CustomStringConvertible {
         var requests = 0
@@ -59,7 +62,8 @@ struct Traffic {
 
     private func worker(until deadline: ContinuousClock.Instant, stop: borrowing Atomic<Bool>) -> Report {
         var report = Report()
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        let body = method == "GET" ? "" : "Content-Length: 0\r\n"
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(body)\r\n".utf8)
         var fd: Int32 = -1
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         var pending: [UInt8] = []

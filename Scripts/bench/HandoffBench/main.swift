@@ -6,8 +6,8 @@
 //   handoff-bench pause --binary FIXTURE --bytes N [--count K]
 //       Upgrades the fixture carrying N bytes of state K times; prints the handoff pause (old
 //       process stops accepting → new process applied the state) and bytes/pause.
-//   handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]
-//       Keep-alive HTTP/1.1 GETs from C connections for S seconds (or until SIGTERM/SIGINT);
+//   handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count] [--method POST]
+//       Keep-alive HTTP/1.1 GETs (or empty POSTs) from C connections for S seconds (or until SIGTERM/SIGINT);
 //       prints requests, failures by kind, and the last /count value seen.
 //   handoff-bench codec [--count N] [--runs R] [--ours-only]
 //       Encodes and decodes N small records (default 200000) with HandoffBinaryEncoder/Decoder,
@@ -23,6 +23,12 @@
 //   handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]
 //       status round trips over the control socket; upgrades by control request against
 //       upgrades by SIGHUP (alternating); one sd_notify message against a send on a kept socket.
+//   handoff-bench mailbox [--messages N] [--runs R] [--capacity C]
+//       Messages/s through a Mailbox (each received and acknowledged) with 1 producer/1 consumer
+//       and 4/4, against AsyncStream in the same run; prints the ratio.
+//   handoff-bench restart [--count N]
+//       Time from a supervised worker's failure to its replacement running, with no backoff
+//       (median, p99, max), one-for-one and one-for-all.
 import Foundation
 
 signal(SIGPIPE, SIG_IGN)
@@ -67,11 +73,12 @@ case "traffic":
         complain("handoff-bench traffic: --port P is required\n")
         exit(2)
     }
-    let traffic = Traffic(
+    var traffic = Traffic(
         port: port,
         connections: option("--connections", in: arguments).flatMap(Int.init) ?? 8,
         seconds: option("--seconds", in: arguments).flatMap(Double.init) ?? 10,
         path: option("--path", in: arguments) ?? "/count")
+    traffic.method = option("--method", in: arguments) ?? "GET"
     let report = traffic.run()
     say("\(report)")
     exit(report.failed == 0 ? 0 : 1)
@@ -112,8 +119,28 @@ case "control":
         complain("handoff-bench control: \(error)\n")
         exit(1)
     }
+case "mailbox":
+    var bench = MailboxBenchmark()
+    bench.messages = option("--messages", in: arguments).flatMap(Int.init) ?? bench.messages
+    bench.runs = option("--runs", in: arguments).flatMap(Int.init) ?? bench.runs
+    bench.capacity = option("--capacity", in: arguments).flatMap(Int.init) ?? bench.capacity
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench mailbox: \(error)\n")
+        exit(1)
+    }
+case "restart":
+    var bench = RestartBenchmark()
+    bench.count = option("--count", in: arguments).flatMap(Int.init) ?? bench.count
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench restart: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n       handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count] [--method POST]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n       handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]\n       handoff-bench mailbox [--messages N] [--runs R] [--capacity C]\n       handoff-bench restart [--count N]\n")
     exit(2)
 }
 

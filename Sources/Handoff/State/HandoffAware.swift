@@ -38,6 +38,10 @@ public protocol HandoffAware: AnyObject, Sendable {
     func handoffState() async throws -> State
     /// Takes the state over, in the process that claimed it.
     func resume(from state: State) async throws
+    /// Called when the state given up through ``handoffState()`` was not taken after all — the
+    /// upgrade rolled back, or a stop could not offer it to the store — so this instance owns
+    /// it again and carries on. Default: nothing.
+    func handoffAbandoned() async
     /// Turns state written in an older version into today's ``State``.
     ///
     /// Decode the old shape from `old` and convert it step by step (1→2→3).
@@ -49,6 +53,8 @@ extension HandoffAware {
     public static var handoffOldestReaderVersion: Int { handoffVersion }
     public static var handoffCodec: HandoffCodec { .binary }
     public var handoffKey: String { "" }
+    /// Does nothing.
+    public func handoffAbandoned() async {}
 
     /// Refuses every older version: override to migrate.
     public static func migrate(_ old: HandoffPayload, fromVersion: Int) throws -> State {

@@ -37,6 +37,7 @@ public final class HandoffRegistry: Sendable {
         let oldestReader: Int
         let codec: HandoffCodec
         let collect: @Sendable () async throws -> [UInt8]
+        let abandon: @Sendable () async -> Void
         /// Decodes (migrating if needed) and returns the call that resumes the instance.
         let prepare: @Sendable (Envelope) throws -> @Sendable () async throws -> Void
 
@@ -61,6 +62,7 @@ public final class HandoffRegistry: Sendable {
             label: T.handoffLabel, key: instance.handoffKey, version: T.handoffVersion,
             oldestReader: T.handoffOldestReaderVersion, codec: T.handoffCodec,
             collect: { try StateCodec.encode(try await instance.handoffState(), codec: T.handoffCodec) },
+            abandon: { await instance.handoffAbandoned() },
             prepare: { envelope in
                 let state = try HandoffRegistry.decode(T.self, from: envelope)
                 return { try await instance.resume(from: state) }
@@ -108,6 +110,11 @@ public final class HandoffRegistry: Sendable {
             envelopes.append(Envelope(header: header, payload: payload))
         }
         return envelopes
+    }
+
+    /// Tells every instance that the state collected from it was not taken: it owns it again.
+    func abandon() async {
+        for member in registered { await member.abandon() }
     }
 
     /// Decodes every envelope for a registered instance, then resumes each; envelopes nobody

@@ -46,6 +46,7 @@ struct SuccessorSession {
             throw error
         }
         var drained: [HandoffConnection]? = nil
+        var collecting = false
         do {
             try await introduce(channel, child: child, deadline: deadline)
             step(.beforeReady, channel)
@@ -57,6 +58,7 @@ struct SuccessorSession {
             let drain = await self.drain(until: deadline)
             drained = drain.connections
             if let failure = drain.failure { throw failure }
+            collecting = true
             let state = try await registry.collect()
             try await hand(over: drain.connections, state: state, channel: channel, deadline: deadline)
             step(.beforeAck, channel)
@@ -71,6 +73,7 @@ struct SuccessorSession {
             child.kill()
             channel.shutdown()
             let status = await child.reap()
+            if collecting { await registry.abandon() }
             if let drained { await participant?.resume(drained) }
             throw explain(error, child: child, status: status)
         }

@@ -101,8 +101,13 @@ extension Upgrader {
     public func shutdown() async throws {
         if !isReplaced { systemd?.stopping() }
         if !isReplaced && !state.names.isEmpty {
-            let envelopes = try await state.collect()
-            try await state.offer(envelopes, to: store(), ttl: configuration.stateTTL)
+            do {
+                let envelopes = try await state.collect()
+                try await state.offer(envelopes, to: store(), ttl: configuration.stateTTL)
+            } catch {
+                await state.abandon()
+                throw error
+            }
         }
         descriptors.closeAll()
     }

@@ -4,6 +4,7 @@
 @_spi(Server)
 public enum HTTPStatus: Sendable {
     case ok
+    case accepted
     case noContent
     case badRequest
     case notFound
@@ -21,6 +22,7 @@ public enum HTTPStatus: Sendable {
     public var statusLine: StaticString {
         switch self {
         case .ok: "HTTP/1.1 200 OK\r\n"
+        case .accepted: "HTTP/1.1 202 Accepted\r\n"
         case .noContent: "HTTP/1.1 204 No Content\r\n"
         case .badRequest: "HTTP/1.1 400 Bad Request\r\n"
         case .notFound: "HTTP/1.1 404 Not Found\r\n"
@@ -40,6 +42,7 @@ public enum HTTPStatus: Sendable {
     public var errorBody: StaticString {
         switch self {
         case .ok: "ok\n"
+        case .accepted: "accepted\n"
         case .noContent: ""
         case .badRequest: "bad request\n"
         case .notFound: "not found\n"
