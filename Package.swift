@@ -40,7 +40,7 @@ let package = Package(
         // The operator's command: upgrade, status, inspect, offers (Sources/HandoffCtl).
         .executableTarget(
             name: "HandoffCtl",
-            dependencies: ["Handoff"],
+            dependencies: ["Handoff", "HandoffEtcd"],
             swiftSettings: swiftSettings
         ),
         // A program the tests spawn as parent and child of real upgrades; its behaviour is

@@ -1,5 +1,6 @@
 import Foundation
 import Handoff
+import HandoffEtcd
 
 /// `offers --store URL [--label LABEL]`: the state waiting in a store.
 enum OffersCommand {
@@ -10,7 +11,10 @@ enum OffersCommand {
         }
         var offers: [PendingOffer]
         do {
-            let store = try StoreURL.open(url)
+            // etcd stores live in HandoffEtcd (FoundationNetworking stays out of Handoff).
+            let store: any HandoffStore = url.hasPrefix("etcd://") || url.hasPrefix("etcds://")
+                ? try EtcdStore(configuration: EtcdConfiguration(parsing: url))
+                : try StoreURL.open(url)
             guard let listing = store as? any OfferListing else {
                 throw HandoffError(.unsupported, "\(url): this store cannot list its offers")
             }

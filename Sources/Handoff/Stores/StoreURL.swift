@@ -6,8 +6,10 @@ import Glibc
 /// URLs to stores, for `handoffctl offers --store` and programs' own options.
 ///
 /// - `dir:PATH`: a ``DirectoryStore`` in an existing directory.
-/// - `etcd://HOST:PORT`: an etcd cluster. Not in this build: the etcd store is not part of it
-///   yet, and the URL is refused with ``HandoffError/Code/unsupported``.
+/// - `etcd://HOST:PORT`: an etcd cluster. That store lives in the `HandoffEtcd` module (it needs
+///   FoundationNetworking, which this module does not load): open it with
+///   `EtcdStore(configuration: EtcdConfiguration(parsing: url))`; here the URL is refused with
+///   ``HandoffError/Code/unsupported``. `handoffctl` opens both.
 public enum StoreURL {
     /// The store `url` names.
     /// - Parameter url: `dir:PATH` or `etcd://HOST:PORT`.
@@ -24,7 +26,7 @@ public enum StoreURL {
             return try DirectoryStore(directory: path)
         }
         if url.hasPrefix("etcd://") {
-            throw HandoffError(.unsupported, "\(url): etcd stores are not available in this build (it has no EtcdStore); use dir:PATH")
+            throw HandoffError(.unsupported, "\(url): etcd stores live in HandoffEtcd: open them with EtcdStore(configuration: EtcdConfiguration(parsing:))")
         }
         throw HandoffError(.invalidArgument, "store URL \(url.debugDescription) is neither dir:PATH nor etcd://HOST:PORT")
     }

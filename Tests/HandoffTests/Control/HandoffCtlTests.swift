@@ -1,5 +1,6 @@
 import Foundation
 @testable import Handoff
+@testable import HandoffEtcd
 import Testing
 
 /// `handoffctl` against real processes and files: the exit status and what it prints are the
@@ -122,7 +123,7 @@ struct HandoffCtlTests {
         #expect(missing.status == 3)
     }
 
-    @Test("offers lists what waits in a directory store without taking it; etcd:// is refused as not in this build")
+    @Test("offers lists what waits in a directory store or an etcd cluster without taking it; a claimed etcd offer shows as claimed")
     func offers() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-offers-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -137,9 +138,23 @@ struct HandoffCtlTests {
         #expect(offers.first?["state"] as? String == "offered")
         #expect(try await store.claim(label: "tally", key: "", readerVersion: 1) != nil, "listing took nothing")
 
-        let etcd = try Ctl.run(["offers", "--store", "etcd://127.0.0.1:2379"])
-        #expect(etcd.status == 3)
-        #expect(etcd.errors.contains("not available in this build"), "\(etcd)")
+        let server = try await EtcdTestServer.shared()
+        let url = server.url + "/ctl-\(UUID().uuidString.prefix(8))"
+        let cluster = try EtcdStore(configuration: EtcdConfiguration(parsing: url))
+        try await cluster.offer(try EnvelopeFixtureTests.envelope(Shapes.V1(count: 7), version: 1), ttl: nil)
+        let inEtcd = try Ctl.run(["offers", "--store", url, "--json"])
+        #expect(inEtcd.status == 0, "\(inEtcd)")
+        let etcdOffers = try #require(try Self.json(inEtcd.output)["offers"] as? [[String: Any]])
+        #expect(etcdOffers.map { $0["label"] as? String } == ["tally"])
+        #expect(etcdOffers.first?["state"] as? String == "offered")
+        let claim = try #require(try await cluster.claim(label: "tally", key: "", readerVersion: 1), "listing took nothing")
+        let whileClaimed = try Ctl.run(["offers", "--store", url])
+        #expect(whileClaimed.output.hasPrefix("claimed"), "\(whileClaimed)")
+        try await cluster.commit(claim)
+        #expect(try Ctl.run(["offers", "--store", url]).output.contains("no offers"))
+
+        let unreachable = try Ctl.run(["offers", "--store", "etcd://127.0.0.1:1"])
+        #expect(unreachable.status == 3, "\(unreachable)")
         let bad = try Ctl.run(["offers", "--store", "s3://bucket"])
         #expect(bad.status == 2, "\(bad)")
     }

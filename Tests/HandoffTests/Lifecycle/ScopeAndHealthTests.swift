@@ -93,7 +93,9 @@ struct ScopeAndHealthTests {
         await eventually { runner.isReady }
         database.status.withLock { $0 = .unhealthy("connection refused") }   // found by polling
         await eventually { runner.health.health(of: "ledger").status == .degraded }
-        runner.health.report(.healthy, for: "postgres")                       // pushed
+        // Pushed — and the database itself agrees, so the next poll does not contradict it.
+        database.status.withLock { $0 = .healthy }
+        runner.health.report(.healthy, for: "postgres")
         await eventually { runner.health.health(of: "ledger").status == .healthy }
         #expect(ledger.seen.withLock { $0 }.starts(with: [.unhealthy, .healthy]))
         runner.stop()
