@@ -49,10 +49,11 @@ public protocol ManagedService: Sendable {
     /// Default: nothing.
     func requestStop() async
 
-    /// The service's health, polled every ``RunnerConfiguration/healthPollInterval``. Default:
-    /// healthy. Services may also push theirs with ``RunnerContext/reportHealth(_:)-type.method``.
-    /// - Returns: The health now.
-    func checkHealth() async -> ServiceHealth
+    /// The service's health, polled every ``RunnerConfiguration/healthPollInterval``. Services
+    /// may also push theirs with ``RunnerContext/reportHealth(_:)-type.method``.
+    /// - Returns: The health now; `nil` (the default) for no opinion: a poll then leaves what the
+    ///   service last pushed (healthy until it pushes otherwise), rather than overwrite it.
+    func checkHealth() async -> ServiceHealth?
 
     /// How long the readiness check may take to pass; `nil` for the runner's
     /// ``RunnerConfiguration/readinessTimeout``.
@@ -72,8 +73,8 @@ extension ManagedService {
     public func checkReadiness() async throws -> Bool { true }
     /// Does nothing: the service watches its ``StopSignal``.
     public func requestStop() async {}
-    /// Healthy.
-    public func checkHealth() async -> ServiceHealth { .healthy }
+    /// No opinion: the service's health is what it pushes.
+    public func checkHealth() async -> ServiceHealth? { nil }
     /// The runner's default.
     public var readinessTimeout: Duration? { nil }
     /// The runner's default.

@@ -83,7 +83,7 @@ extension ServiceRunner {
     func pollHealth() async {
         let slots = machine.withLock { $0.slots }
         for index in services.indices where slots[index].state == .running && !Task.isCancelled {
-            health.report(await services[index].checkHealth(), for: services[index].name)
+            if let polled = await services[index].checkHealth() { health.report(polled, for: services[index].name) }
         }
     }
 

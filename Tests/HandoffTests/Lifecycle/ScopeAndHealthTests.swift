@@ -67,7 +67,7 @@ struct ScopeAndHealthTests {
             let name = "postgres"
             let status = Mutex(ServiceHealth.healthy)
             func run() async throws { try await StopSignal.waitForStop() }
-            func checkHealth() async -> ServiceHealth { status.withLock { $0 } }
+            func checkHealth() async -> ServiceHealth? { status.withLock { $0 } }
         }
         final class Ledger: ManagedService {
             let name = "ledger"
