@@ -44,7 +44,7 @@ struct FaultSweepTests {
     private func run(_ fault: Case) throws {
         // A fixed port: a new process whose predecessor died before passing the listener binds
         // it afresh. 300 extra descriptors make two FDS batches, so "mid-FDS" is a real middle.
-        let port = try Self.freePort()
+        let port = try Client.freePort()
         let fixture = try FixtureProcess(
             environment: ["FIXTURE_UPGRADE_TIMEOUT_MS": "3000", "FIXTURE_INHERIT_TIMEOUT_MS": "3000",
                           "FIXTURE_EXTRA_FDS": "300", "FIXTURE_LISTEN": "127.0.0.1:\(port)"],
@@ -148,23 +148,6 @@ struct FaultSweepTests {
         let (mine, theirs) = (kinds(actual), kinds(reference))
         #expect(mine == theirs, "\(plan): open descriptors differ from \(what): \(mine.filter { theirs[$0.key] != $0.value }) against \(theirs.filter { mine[$0.key] != $0.value })",
                 sourceLocation: sourceLocation)
-    }
-
-    /// A loopback port nobody listens on right now.
-    static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw Client.Failure(description: "no free port: errno \(errno)") }
-        return UInt16(bigEndian: address.sin_port)
     }
 
     /// What the descriptors in /proc/`pid`/fd are, each as "fd→target" with socket and other

@@ -6,6 +6,30 @@ enum Client {
         let description: String
     }
 
+    /// Loopback TCP ports that were free a moment ago: all held at once while they are picked,
+    /// so they differ.
+    static func freePorts(_ count: Int) throws -> [UInt16] {
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        return try (0..<count).map { _ in
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+            sockets.append(fd)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else { throw Failure(description: "bind: errno \(errno)") }
+            return UInt16(bigEndian: address.sin_port)
+        }
+    }
+
+    /// A loopback TCP port that was free a moment ago.
+    static func freePort() throws -> UInt16 { try freePorts(1)[0] }
+
     /// A connected socket to 127.0.0.1:`port`, with a 10 s receive timeout; the caller closes it.
     static func connect(port: UInt16) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -24,21 +24,6 @@ struct SocketActivationTests {
         return path
     }
 
-    /// A port nobody listens on right now.
-    static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        return UInt16(bigEndian: address.sin_port)
-    }
-
     /// Connects, retrying while nobody listens yet (the activator is still binding).
     static func connect(port: UInt16) throws -> HTTPClient {
         let deadline = ContinuousClock.now + .seconds(20)
@@ -71,7 +56,7 @@ struct SocketActivationTests {
           .timeLimit(.minutes(1)))
     func activatedDemo() throws {
         let activator = try Self.socketActivate()
-        let port = try Self.freePort()
+        let port = try Client.freePort()
         let notify = try NotifySocket()
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-activate-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)

@@ -41,7 +41,7 @@ struct EtcdStoreTests {
 
     @Test("an endpoint that refuses connections is passed over for the next one; with none left, storeUnreachable")
     func failover() async throws {
-        let dead = "http://127.0.0.1:\(try EtcdTestServer.freePorts(1)[0])"
+        let dead = "http://127.0.0.1:\(try Client.freePort())"
         let (store, _, _) = try await Self.store { $0.endpoints.insert(dead, at: 0) }
         try await store.offer(storeEnvelope(text: "via the second"), ttl: nil)
         let claim = try #require(try await store.claim(label: "sessions", key: "eu-1", readerVersion: 1))

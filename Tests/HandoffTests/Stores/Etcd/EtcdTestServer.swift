@@ -51,7 +51,7 @@ final class EtcdTestServer: Sendable {
         try await installed()
         var lastError: (any Error)?
         for _ in 0..<3 {  // ports found free can be taken by someone else before etcd binds them
-            let ports = try freePorts(2)
+            let ports = try Client.freePorts(2)
             let directory = "/dev/shm/handoff-etcd-\(UUID().uuidString.prefix(8))"
             let server = EtcdTestServer(clientPort: ports[0], peerPort: ports[1], dataDirectory: directory, extraArguments: arguments)
             do {
@@ -154,26 +154,6 @@ final class EtcdTestServer: Sendable {
             try await Task.sleep(for: .milliseconds(20))  // polling with a deadline
         }
         throw EtcdTestFailure("etcd did not answer on \(endpoint) within 20 s; its log:\n\(log.suffix(2000))")
-    }
-
-    /// Loopback TCP ports that were free a moment ago.
-    static func freePorts(_ count: Int) throws -> [UInt16] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
-        return try (0..<count).map { _ in
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw EtcdTestFailure("socket: errno \(errno)") }
-            sockets.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            guard bound else { throw EtcdTestFailure("bind: errno \(errno)") }
-            return UInt16(bigEndian: address.sin_port)
-        }
     }
 
     /// Installs `etcd-server` with apt if etcd is missing: once per test run.
