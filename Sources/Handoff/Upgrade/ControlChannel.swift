@@ -1,5 +1,6 @@
 import CHandoff
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,19 +64,32 @@ final class ControlChannel: @unchecked Sendable {
     }
 
     deinit {
+        close()
+        for descriptor in pendingDescriptors { Syscall.close(descriptor) }
+    }
+
+    /// Whether ``close()`` ran.
+    private let closed = Mutex(false)
+
+    /// Closes the socket and the wake-up descriptor now, rather than whenever the last reference
+    /// (a finished dispatch block, perhaps) goes. Only once no operation is under way or will
+    /// be started again: the descriptor numbers are free for reuse from here.
+    func close() {
+        guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         Syscall.close(fd)
         Syscall.close(wake)
-        for descriptor in pendingDescriptors { Syscall.close(descriptor) }
     }
 
     /// Stops every wait on the channel, now and later, and shuts the socket down so the peer
     /// sees end of stream.
     func shutdown() {
+        guard !closed.withLock({ $0 }) else { return }
         interrupt()
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }
 
     func interrupt() {
+        guard !closed.withLock({ $0 }) else { return }
         var one: UInt64 = 1
         _ = Glibc.write(wake, &one, 8)
     }

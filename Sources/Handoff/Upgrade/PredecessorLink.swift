@@ -177,10 +177,12 @@ final class PredecessorLink: Sendable {
         }
     }
 
-    /// Returns when the predecessor has closed its end (it exited).
+    /// Returns when the predecessor has closed its end (it exited), with the channel closed:
+    /// nothing uses it after this.
     func waitForExit() async {
         while (try? await channel.receive(until: nil)) != nil {}
         channel.shutdown()
+        channel.close()
     }
 
     private func validate(_ received: ControlChannel.Received, allowed: Set<DescriptorKind>) throws -> [Descriptors.Entry] {
