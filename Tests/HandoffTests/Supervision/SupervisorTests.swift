@@ -199,7 +199,9 @@ struct SupervisorTests {
         }
         supervisor.stop()
         try await run.value
-        #expect(seen.first?.running == 0)
+        // The stream keeps only the latest snapshot, so a slow reader may skip the first ones
+        // (running=0 before the child starts); none may ever show more than the one child.
+        #expect(seen.allSatisfy { $0.running <= 1 && $0.restarts <= 1 })
         #expect(seen.last?.failures == 1)
         #expect(seen.last?.lastFailure?.child == "x")
         #expect("\(seen.last!)".contains("watched: children=1 running=1 restarts=1 failures=1"))
