@@ -68,7 +68,7 @@ struct FaultSweepTests {
         if fault.action == .hang {
             let stopped = fault.side == .old ? parent : child
             // The step may not be reached: on a loaded machine the upgrade deadline can pass first.
-            try Self.waitUntil("pid \(stopped) stopped at \(fault.step), or the upgrade over") {
+            try FixtureProcess.waitUntil("pid \(stopped) stopped at \(fault.step), or the upgrade over") {
                 Self.isStopped(stopped) || fixture.allLines.dropFirst(mark).contains {
                     $0.text.hasPrefix("event upgrade-failed") || $0.text.hasPrefix("event took-over")
                 }
@@ -76,7 +76,7 @@ struct FaultSweepTests {
             if fault.side == .old, Self.isStopped(parent) {
                 // Hold the old process stopped until the new one has either given up on it or
                 // said READY (after which it waits, by design, for a COMMIT or the old one's end).
-                try Self.waitUntil("the new process reacting to a stopped predecessor") {
+                try FixtureProcess.waitUntil("the new process reacting to a stopped predecessor") {
                     !FixtureProcess.isAlive(child) || fixture.allLines.dropFirst(mark).contains { $0.pid == child && $0.text == "ready" }
                 }
                 #expect(kill(parent, SIGCONT) == 0)
@@ -84,7 +84,7 @@ struct FaultSweepTests {
         }
 
         // Exactly one of the two serves on.
-        try Self.waitUntil("exactly one of old \(parent) and new \(child) alive") {
+        try FixtureProcess.waitUntil("exactly one of old \(parent) and new \(child) alive") {
             FixtureProcess.isAlive(parent) != FixtureProcess.isAlive(child)
         }
         let survivor = FixtureProcess.isAlive(parent) ? parent : child
@@ -180,17 +180,6 @@ struct FaultSweepTests {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return false }
         return stat[stat.index(close, offsetBy: 2)] == "T"
-    }
-
-    static func waitUntil(_ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
-                          _ condition: () -> Bool) throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return }
-            usleep(2_000)  // polling with a deadline
-        }
-        Issue.record("not within \(timeout): \(what)", sourceLocation: sourceLocation)
-        throw FixtureError.timedOut
     }
 }
 

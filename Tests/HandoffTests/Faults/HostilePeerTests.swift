@@ -5,9 +5,7 @@ import Testing
 /// breaks the control protocol on purpose; the Swift side refuses it with a typed error.
 @Suite("A hostile peer on the control channel", .offCooperativePool)
 struct HostilePeerTests {
-    static let script = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/peer/handoff_peer.py")
+    static let script = FixtureFiles.url("peer/handoff_peer.py")
 
     @Test("a hostile new process is refused with a typed error; the old one serves on and upgrades next time",
           .timeLimit(.minutes(1)),

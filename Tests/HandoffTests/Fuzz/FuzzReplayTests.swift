@@ -6,9 +6,7 @@ import Testing
 /// through the same targets Scripts/fuzz/run.sh fuzzes: a violated invariant traps.
 @Suite("Fuzz corpora replayed", .offCooperativePool)
 struct FuzzReplayTests {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/fuzz")
+    static let root = FixtureFiles.url("fuzz")
 
     static func inputs(_ target: String) -> [URL] {
         [root.appendingPathComponent(target), root.appendingPathComponent("regressions/\(target)")].flatMap { folder in

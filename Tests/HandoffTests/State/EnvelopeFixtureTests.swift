@@ -7,11 +7,7 @@ import Testing
 /// a deliberate format change.)
 @Suite("Sample envelopes in Fixtures", .serialized, .offCooperativePool)
 struct EnvelopeFixtureTests {
-    static let directory: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().appendingPathComponent("Fixtures/envelopes")
-    }()
+    static let directory = FixtureFiles.url("envelopes")
 
     static func envelope<T: Encodable>(_ value: T, version: Int, codec: HandoffCodec = .binary) throws -> Envelope {
         let header = EnvelopeHeader(

@@ -123,12 +123,19 @@ final class FixtureProcess: Sendable {
 
     /// Waits until `pid` has exited (or is a zombie).
     func waitUntilGone(_ pid: Int32, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try FixtureProcess.waitUntil("pid \(pid) gone", timeout: timeout, sourceLocation: sourceLocation) { !FixtureProcess.isAlive(pid) }
+    }
+
+    /// Polls `condition` until it holds; records an issue naming `what` and throws if it does not
+    /// within `timeout`.
+    static func waitUntil(_ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+                          _ condition: () -> Bool) throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if !FixtureProcess.isAlive(pid) { return }
+            if condition() { return }
             usleep(2_000)  // polling with a deadline
         }
-        Issue.record("pid \(pid) still alive after \(timeout)", sourceLocation: sourceLocation)
+        Issue.record("not within \(timeout): \(what)", sourceLocation: sourceLocation)
         throw FixtureError.timedOut
     }
 
