@@ -10,7 +10,12 @@ let swiftSettings: [SwiftSetting] = [
 let package = Package(
     name: "Handoff",
     products: [
+        // The upgrader and the state handoff: what the README's first snippet needs, nothing more.
         .library(name: "Handoff", targets: ["Handoff"]),
+        // The process framework: ordered services, supervision, mailboxes, health, logging.
+        .library(name: "HandoffServices", targets: ["HandoffServices"]),
+        // Operations: the admin endpoint and its HTTP engine, metrics, options, the control socket.
+        .library(name: "HandoffOperations", targets: ["HandoffOperations"]),
         .library(name: "HandoffEtcd", targets: ["HandoffEtcd"]),
         .executable(name: "handoff-demo", targets: ["HandoffDemo"]),
         .executable(name: "handoffctl", targets: ["HandoffCtl"]),
@@ -19,9 +24,30 @@ let package = Package(
         // C for what Swift cannot import: CMSG_* macros, SCM_CREDENTIALS, posix_spawn
         // attributes, hardware CRC32C.
         .target(name: "CHandoff"),
+        // The system layer (no product): the one syscall seam, the epoll reactor, signals, child
+        // processes, CRC32C, socket endpoints, the error type and the small concurrency helpers.
+        // The only Swift module that imports Glibc.
+        .target(
+            name: "HandoffSystem",
+            dependencies: ["CHandoff"],
+            swiftSettings: swiftSettings
+        ),
+        // The core: descriptors, wire, upgrade, state, stores, systemd notify.
         .target(
             name: "Handoff",
-            dependencies: ["CHandoff"],
+            dependencies: ["HandoffSystem"],
+            swiftSettings: swiftSettings
+        ),
+        // The process framework on the core; UpgraderService is its one bridge to the upgrader.
+        .target(
+            name: "HandoffServices",
+            dependencies: ["Handoff", "HandoffSystem"],
+            swiftSettings: swiftSettings
+        ),
+        // Operations on the framework: admin endpoint, metrics exposition, options, control socket.
+        .target(
+            name: "HandoffOperations",
+            dependencies: ["HandoffServices", "Handoff", "HandoffSystem"],
             swiftSettings: swiftSettings
         ),
         // The etcd-backed HandoffStore. A module of its own because it needs URLSession: linking
@@ -29,25 +55,25 @@ let package = Package(
         // every process start, which a program that does not use etcd should not pay.
         .target(
             name: "HandoffEtcd",
-            dependencies: ["Handoff"],
+            dependencies: ["Handoff", "HandoffSystem"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "HandoffDemo",
-            dependencies: ["Handoff", "HandoffEtcd", "CHandoff"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "CHandoff"],
             swiftSettings: swiftSettings
         ),
         // The operator's command: upgrade, status, inspect, offers (Sources/HandoffCtl).
         .executableTarget(
             name: "HandoffCtl",
-            dependencies: ["Handoff", "HandoffEtcd"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd"],
             swiftSettings: swiftSettings
         ),
         // A program the tests spawn as parent and child of real upgrades; its behaviour is
         // scripted through its environment and a plan file (see Fixtures/HandoffFixture).
         .executableTarget(
             name: "handoff-fixture",
-            dependencies: ["Handoff"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem"],
             path: "Fixtures/HandoffFixture",
             swiftSettings: swiftSettings
         ),
@@ -55,7 +81,7 @@ let package = Package(
         // concurrent and crashed claimers.
         .executableTarget(
             name: "handoff-store-fixture",
-            dependencies: ["Handoff", "HandoffEtcd"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd"],
             path: "Fixtures/StoreFixture",
             swiftSettings: swiftSettings
         ),
@@ -63,7 +89,7 @@ let package = Package(
         // signals, /ready during an upgrade's drain, and metrics across upgrades.
         .executableTarget(
             name: "handoff-runner-fixture",
-            dependencies: ["Handoff"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem"],
             path: "Fixtures/RunnerFixture",
             swiftSettings: swiftSettings
         ),
@@ -71,20 +97,20 @@ let package = Package(
         // test that none is lost or duplicated.
         .executableTarget(
             name: "handoff-mailbox-fixture",
-            dependencies: ["Handoff"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem"],
             path: "Fixtures/MailboxFixture",
             swiftSettings: swiftSettings
         ),
         // Drives the upgrade benchmarks (Scripts/bench): sends SIGHUP, times READY and exit.
         .executableTarget(
             name: "handoff-bench",
-            dependencies: ["Handoff", "HandoffEtcd", "CHandoff"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "CHandoff"],
             path: "Scripts/bench/HandoffBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HandoffTests",
-            dependencies: ["Handoff", "HandoffEtcd", "CHandoff"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "CHandoff"],
             swiftSettings: swiftSettings
         ),
     ]

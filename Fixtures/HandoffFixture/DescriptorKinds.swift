@@ -1,5 +1,8 @@
 import Foundation
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// One descriptor of every kind, opened by the first generation and claimed by every later one,
 /// each reported as a line "kind name=<name> ok=<local address>".
@@ -9,14 +12,14 @@ enum DescriptorKinds {
         func report(_ name: String, _ fd: Int32) {
             lines.append("kind name=\(name) port=\(FixtureSupport.port(of: fd)) fd-ok=\(fcntl(fd, F_GETFD) >= 0) cloexec=\(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)")
         }
-        let tcp4 = try descriptors.listener(try SocketAddress(parsing: "127.0.0.1:0"), name: "tcp4")
+        let tcp4 = try descriptors.listener(try SocketEndpoint(parsing: "127.0.0.1:0"), name: "tcp4")
         report("tcp4", tcp4)
-        report("tcp6", try descriptors.listener(try SocketAddress(parsing: "[::1]:0"), name: "tcp6"))
-        report("udp4", try descriptors.datagram(try SocketAddress(parsing: "127.0.0.1:0"), name: "udp4"))
-        report("udp6", try descriptors.datagram(try SocketAddress(parsing: "[::1]:0"), name: "udp6"))
-        report("unix-path", try descriptors.listener(try SocketAddress(parsing: "unix:\(directory)/stream.sock"), name: "unix-path"))
-        report("unix-abstract", try descriptors.listener(try SocketAddress(parsing: "@handoff-fixture-\(port)"), name: "unix-abstract"))
-        report("unix-datagram", try descriptors.datagram(try SocketAddress(parsing: "unix:\(directory)/datagram.sock"), name: "unix-datagram"))
+        report("tcp6", try descriptors.listener(try SocketEndpoint(parsing: "[::1]:0"), name: "tcp6"))
+        report("udp4", try descriptors.datagram(try SocketEndpoint(parsing: "127.0.0.1:0"), name: "udp4"))
+        report("udp6", try descriptors.datagram(try SocketEndpoint(parsing: "[::1]:0"), name: "udp6"))
+        report("unix-path", try descriptors.listener(try SocketEndpoint(parsing: "unix:\(directory)/stream.sock"), name: "unix-path"))
+        report("unix-abstract", try descriptors.listener(try SocketEndpoint(parsing: "@handoff-fixture-\(port)"), name: "unix-abstract"))
+        report("unix-datagram", try descriptors.datagram(try SocketEndpoint(parsing: "unix:\(directory)/datagram.sock"), name: "unix-datagram"))
         report("file", try descriptors.file("\(directory)/file.txt", name: "file"))
         if let connection = try descriptors.inherited("connection", kind: .connection) {
             report("connection", connection)

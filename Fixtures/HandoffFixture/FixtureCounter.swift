@@ -1,6 +1,9 @@
 import Foundation
 import Handoff
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// How this generation's state behaves, fixed at start (before the upgrader reads and removes
 /// the handoff environment).

@@ -1,5 +1,8 @@
 import Foundation
-@_spi(Testing) import Handoff
+import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// A fault the plan asks for at one step of an upgrade: `fault <side>:<step>:<action>`, with
 /// side `old` or `new`, a step of ``UpgradeStep`` (`after-hello`, `mid-fds`, …) and an action:

@@ -1,6 +1,9 @@
 import Foundation
 import Handoff
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Answers every connection with "pid=<pid> generation=<n> count=<c>\n" and closes it, once the
 /// state is restored (``open()``). Draining stops the accepting; resuming starts it again on

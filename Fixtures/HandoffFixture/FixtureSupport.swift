@@ -1,4 +1,7 @@
 import Foundation
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Small pieces the fixture needs: reading its plan, listing its descriptors, printing lines.
 enum FixtureSupport {

@@ -26,7 +26,10 @@
 // FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_INHERIT_TIMEOUT_MS, FIXTURE_PID_FILE,
 // FIXTURE_CONTROL_SOCKET=PATH (answer handoffctl there; every generation).
 import Foundation
-@_spi(Testing) import Handoff
+import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 let entryDescriptors = FixtureSupport.openDescriptors()
 signal(SIGPIPE, SIG_IGN)
@@ -86,7 +89,7 @@ try upgrader.state.register(note)
 let blob = environment["FIXTURE_STATE_BYTES"].flatMap(Int.init).map { FixtureBlob(count: $0) }
 if let blob { try upgrader.state.register(blob) }
 
-let listener = try upgrader.descriptors.listener(try SocketAddress(parsing: environment["FIXTURE_LISTEN"] ?? "127.0.0.1:0"), name: "main")
+let listener = try upgrader.descriptors.listener(try SocketEndpoint(parsing: environment["FIXTURE_LISTEN"] ?? "127.0.0.1:0"), name: "main")
 let server = FixtureServer(listener: listener, generation: generation, counter: counter)
 server.start()
 Task {

@@ -18,6 +18,9 @@
 import Foundation
 import Handoff
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 signal(SIGPIPE, SIG_IGN)
 let environment = ProcessInfo.processInfo.environment

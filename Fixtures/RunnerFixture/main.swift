@@ -12,6 +12,9 @@
 // Each generation adds its generation number to the counter fixture_ticks_total.
 import Foundation
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 signal(SIGPIPE, SIG_IGN)
 let environment = ProcessInfo.processInfo.environment

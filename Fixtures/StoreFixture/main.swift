@@ -16,6 +16,9 @@ import HandoffEtcd
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Writes one whole line to `fd` with write(2): unbuffered, so it is out before any kill.
 func writeLine(_ text: String, to fd: Int32) {

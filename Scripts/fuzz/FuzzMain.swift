@@ -1,6 +1,6 @@
 // libFuzzer's entry points for the Handoff fuzz build (Scripts/fuzz/run.sh). The target is
 // chosen by HANDOFF_FUZZ_TARGET; its logic is Tests/HandoffTests/Fuzz/FuzzTargets.swift.
-@_spi(Server) @testable import Handoff
+@testable import Handoff
 @testable import HandoffEtcd
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
 // Seed inputs for the fuzz targets, written by `Scripts/fuzz/run.sh --seeds` into
 // Fixtures/fuzz/<target>/: valid inputs of every kind the decoders meet, which the fuzzer
 // mutates from.
-@_spi(Server) @testable import Handoff
+@testable import Handoff
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

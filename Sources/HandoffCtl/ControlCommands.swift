@@ -1,5 +1,8 @@
 import Foundation
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// `upgrade` and `status`: requests to a running process over its control socket.
 enum ControlCommands {

@@ -1,3 +1,6 @@
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 /// The command line, split: the command, its operands, its options. `--name=value` works too;
 /// options may come before or after the command.
 struct CtlArguments {

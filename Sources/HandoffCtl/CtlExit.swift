@@ -1,3 +1,6 @@
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 /// handoffctl's exit statuses (also in `handoffctl --help`).
 enum CtlExit: Int32 {
     /// It worked: the upgrade took over, the envelope checks out, the listing was read.

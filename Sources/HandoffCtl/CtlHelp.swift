@@ -1,3 +1,6 @@
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 /// handoffctl's help texts.
 enum CtlHelp {
     static let exitStatuses = """

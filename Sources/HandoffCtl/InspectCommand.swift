@@ -1,5 +1,8 @@
 import Foundation
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// `inspect FILE…`: what an envelope file holds and whether it checks out.
 enum InspectCommand {

@@ -1,4 +1,7 @@
 import Foundation
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// JSON for `--json` output, with keys in a stable order.
 enum JSONValue: Encodable, Sendable {

@@ -1,6 +1,9 @@
 import Foundation
 import Handoff
 import HandoffEtcd
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// `offers --store URL [--label LABEL]`: the state waiting in a store.
 enum OffersCommand {

@@ -3,6 +3,9 @@ import Glibc
 #endif
 import Handoff
 import HandoffEtcd
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's whole life: one ``ServiceRunner`` runs its state, the admin endpoint (with
 /// `--admin`), the upgrader, the jobs pipeline (with `--jobs-log`) and the HTTP server, in that
@@ -92,7 +95,7 @@ struct DemoApplication {
                 listeners.append(fd)
                 continue
             }
-            listeners.append(try upgrader.descriptors.listener(try SocketAddress(parsing: address)))
+            listeners.append(try upgrader.descriptors.listener(try SocketEndpoint(parsing: address)))
         }
         let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, jobs: jobs?.0, log: log)
         var services: [any ManagedService] = [stateService]

@@ -1,4 +1,7 @@
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's HTTP server as a service of the runner, and its part in upgrades.
 ///

@@ -1,5 +1,8 @@
 import Handoff
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// One job of the demo's pipeline: `POST /jobs` makes it, a transform worker passes it on, the
 /// persist worker appends its id to the jobs log.

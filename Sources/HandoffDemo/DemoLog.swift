@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Writes the demo's one-line status reports to standard output.
 ///

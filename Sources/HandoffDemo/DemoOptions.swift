@@ -1,4 +1,7 @@
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's command line.
 struct DemoOptions: Sendable {

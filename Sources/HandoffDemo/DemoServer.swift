@@ -2,7 +2,10 @@
 import Glibc
 #endif
 import CHandoff
-@_spi(Server) import Handoff
+import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's HTTP/1.1 server, as an upgrade participant.
 ///

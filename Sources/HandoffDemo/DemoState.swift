@@ -1,5 +1,8 @@
 import Handoff
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's in-memory state: the `/count` counter and the `/kv` map. It survives upgrades
 /// (handed to the successor) and stops (offered to the store, claimed at the next start).

@@ -1,5 +1,8 @@
 import Handoff
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's state as a service: first to start, last but one to stop. Its stop offers the
 /// state to the store (unless a successor took it over) once the HTTP server, stopped before

@@ -1,4 +1,7 @@
-@_spi(Server) import Handoff
+import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 // `POST /jobs` and `GET /jobs`.
 extension HTTPResponder {

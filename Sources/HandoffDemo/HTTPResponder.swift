@@ -1,7 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@_spi(Server) import Handoff
+import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's routes, writing whole responses into a connection's output buffer.
 ///

@@ -2,7 +2,10 @@
 import Glibc
 #endif
 import CHandoff
-@_spi(Server) import Handoff
+import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The HTTP server's state on its event loop thread: listeners, connections, and the
 /// drain/resume/adopt/stop steps of an upgrade.

@@ -2,6 +2,9 @@
 import Glibc
 #endif
 import Dispatch
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The file `--jobs-log` names: one persisted job id per line. Appends run on a queue of
 /// their own, so the workers never block the cooperative pool on the disk.

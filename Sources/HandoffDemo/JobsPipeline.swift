@@ -1,4 +1,7 @@
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's pipeline under a supervisor: web request → transform → persist.
 ///

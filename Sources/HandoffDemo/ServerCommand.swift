@@ -1,4 +1,7 @@
-@_spi(Server) import Handoff
+import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// What ``DemoServer`` asks of the ``HTTPServer`` on its event loop thread.
 ///

@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The printable local address of a socket, from `getsockname(2)`.
 enum SocketName {

@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// A system call that failed, with the `errno` it left.
 struct SystemCallError: Error, CustomStringConvertible {

@@ -1,3 +1,6 @@
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

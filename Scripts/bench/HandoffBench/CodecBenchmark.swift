@@ -1,5 +1,8 @@
 import Foundation
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// `handoff-bench codec`: encodes and decodes an array of small records with
 /// HandoffBinaryEncoder/Decoder, Foundation's JSONEncoder/Decoder and PropertyListEncoder/Decoder

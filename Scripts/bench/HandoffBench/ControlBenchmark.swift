@@ -1,5 +1,8 @@
 import Foundation
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The operator's paths: `status` round trips over the control socket; an upgrade requested
 /// over the control socket (request → answer with the new pid) against one by SIGHUP (signal →

@@ -1,6 +1,9 @@
 import Foundation
 import Handoff
 import HandoffEtcd
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// `handoff-bench etcd --endpoint URL`: the latency of offer → claim → commit through an
 /// ``EtcdStore`` for 1 KiB, 1 MiB and 5 MiB of state, p50 and p99, with each step's p50; and the

@@ -1,4 +1,7 @@
 import Foundation
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The handoff pause for a given amount of state: from the old process stopping its accept
 /// (its "draining" line) to the new process having applied the state (its "restored" line),

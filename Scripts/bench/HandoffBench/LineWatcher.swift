@@ -1,5 +1,8 @@
 import Foundation
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Starts a process whose stdout (shared by every later generation) is read line by line; waits
 /// for lines with a deadline.

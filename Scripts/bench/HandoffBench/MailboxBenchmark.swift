@@ -1,5 +1,8 @@
 import Foundation
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Messages per second through a ``Mailbox`` — every message received and acknowledged — against
 /// `AsyncStream` in the same run, with 1 producer/1 consumer and 4/4.

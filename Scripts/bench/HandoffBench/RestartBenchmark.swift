@@ -1,6 +1,9 @@
 import Foundation
 import Handoff
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Time from a supervised child's failure to its replacement running, with no backoff: a child
 /// that throws as soon as it starts, restarted `count` times in a row. The failure instant is

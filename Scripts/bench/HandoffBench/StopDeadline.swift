@@ -1,5 +1,8 @@
 import Foundation
 import Handoff
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// How far past its deadline a stop of services that ignore the graceful stop ends.
 ///

@@ -1,6 +1,9 @@
 import Foundation
 import Handoff
 import Synchronization
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Keep-alive HTTP/1.1 load from a few connections, each on its own thread: send a GET (or an
 /// empty POST), read

@@ -1,5 +1,8 @@
 import CHandoff
 import Foundation
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// SIGHUP → successor READY and SIGHUP → old process gone, over `count` upgrades.
 ///

@@ -30,6 +30,9 @@
 //       Time from a supervised worker's failure to its replacement running, with no backoff
 //       (median, p99, max), one-for-one and one-for-all.
 import Foundation
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 signal(SIGPIPE, SIG_IGN)
 let arguments = Array(CommandLine.arguments.dropFirst())

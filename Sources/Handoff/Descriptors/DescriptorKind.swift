@@ -1,3 +1,4 @@
+import HandoffSystem
 /// What a named descriptor is, as the successor must find it.
 public enum DescriptorKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// A listening stream socket: TCP over IPv4 or IPv6, or a Unix stream socket.

@@ -2,6 +2,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The named file descriptors a process hands to its successor: bind new ones, or inherit the
 /// predecessor's under the same name.
@@ -10,7 +11,7 @@ import Glibc
 /// very same socket, so the kernel's accept queue is never closed:
 ///
 /// ```swift
-/// let fd = try upgrader.descriptors.listener(try SocketAddress(parsing: "127.0.0.1:8080"))
+/// let fd = try upgrader.descriptors.listener(try SocketEndpoint(parsing: "127.0.0.1:8080"))
 /// ```
 ///
 /// Every descriptor the registry opens is close-on-exec. The registry owns what it holds: don't
@@ -20,7 +21,7 @@ public final class Descriptors: Sendable {
         var record: DescriptorRecord
         var fd: CInt
         /// The socket's local address, as validated when it was made, registered or received.
-        var bound: SocketAddress?
+        var bound: SocketEndpoint?
 
         /// A Unix socket path this process may remove at its final shutdown.
         var path: String? { Descriptors.path(of: bound, kind: record.kind) }
@@ -58,7 +59,7 @@ public final class Descriptors: Sendable {
     /// - Returns: The descriptor, in blocking mode as created or inherited.
     /// - Throws: ``HandoffError`` if binding fails, or if the inherited descriptor is not a
     ///   listening socket on that address (``HandoffError/Code/descriptorMismatch``).
-    public func listener(_ address: SocketAddress, name: String? = nil, backlog: Int32 = 4096) throws -> CInt {
+    public func listener(_ address: SocketEndpoint, name: String? = nil, backlog: Int32 = 4096) throws -> CInt {
         try obtain(name ?? "listener:\(address)", kind: .listener, address: address) { () throws(HandoffError) in
             try Sockets.listener(address, backlog: backlog)
         }
@@ -66,7 +67,7 @@ public final class Descriptors: Sendable {
 
     /// A datagram socket bound to `address`: inherited under `name`, or bound.
     /// - Throws: ``HandoffError`` as ``listener(_:name:backlog:)`` does.
-    public func datagram(_ address: SocketAddress, name: String? = nil) throws -> CInt {
+    public func datagram(_ address: SocketEndpoint, name: String? = nil) throws -> CInt {
         try obtain(name ?? "datagram:\(address)", kind: .datagram, address: address) { () throws(HandoffError) in
             try Sockets.datagram(address)
         }
@@ -166,7 +167,7 @@ public final class Descriptors: Sendable {
 
     /// What to pass to a successor: every held descriptor and every not-yet-claimed inherited
     /// one (so a descriptor survives a generation that did not ask for it before it was ready).
-    func handoverSnapshot() -> [(record: DescriptorRecord, fd: CInt)] {
+    package func handoverSnapshot() -> [(record: DescriptorRecord, fd: CInt)] {
         state.withLock { state in
             (state.activeInOrder + state.inherited.values.sorted { $0.record.name < $1.record.name }).map { ($0.record, $0.fd) }
         }
@@ -176,7 +177,7 @@ public final class Descriptors: Sendable {
     func markReplaced() { state.withLock { $0.replaced = true } }
 
     private func obtain(
-        _ name: String, kind: DescriptorKind, address: SocketAddress?, addressText: String? = nil,
+        _ name: String, kind: DescriptorKind, address: SocketEndpoint?, addressText: String? = nil,
         create: () throws(HandoffError) -> CInt
     ) throws(HandoffError) -> CInt {
         let inherited = try state.withLock { state throws(HandoffError) -> Entry? in
@@ -215,7 +216,7 @@ public final class Descriptors: Sendable {
         return fd
     }
 
-    static func path(of address: SocketAddress?, kind: DescriptorKind) -> String? {
+    static func path(of address: SocketEndpoint?, kind: DescriptorKind) -> String? {
         guard kind == .listener || kind == .datagram, case .unix(let path)? = address else { return nil }
         return path
     }

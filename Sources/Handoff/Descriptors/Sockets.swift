@@ -1,15 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Creating and checking the sockets behind named descriptors.
-enum Sockets {
+package enum Sockets {
     /// A new listening socket bound to `address`, close-on-exec.
     ///
     /// TCP listeners get `SO_REUSEADDR`; IPv6 ones `IPV6_V6ONLY`, so `[::]` and `0.0.0.0` can
     /// both be bound. A Unix path left behind by a dead process (nobody accepts on it) is
     /// removed and bound again; a live one is refused with `EADDRINUSE`.
-    static func listener(_ address: SocketAddress, backlog: Int32) throws(HandoffError) -> CInt {
+    package static func listener(_ address: SocketEndpoint, backlog: Int32) throws(HandoffError) -> CInt {
         let fd = try bound(address, type: streamSocket)
         do throws(HandoffError) {
             try Syscall.check("listen(\(address))") { listen(fd, backlog) }
@@ -21,11 +22,11 @@ enum Sockets {
     }
 
     /// A new datagram socket bound to `address`, close-on-exec.
-    static func datagram(_ address: SocketAddress) throws(HandoffError) -> CInt {
+    static func datagram(_ address: SocketEndpoint) throws(HandoffError) -> CInt {
         try bound(address, type: datagramSocket)
     }
 
-    private static func bound(_ address: SocketAddress, type: Int32) throws(HandoffError) -> CInt {
+    private static func bound(_ address: SocketEndpoint, type: Int32) throws(HandoffError) -> CInt {
         let fd = try Syscall.check("socket(\(address))") { socket(address.family, type | closeOnExecSocket, 0) }
         do throws(HandoffError) {
             switch address {
@@ -45,12 +46,12 @@ enum Sockets {
         }
     }
 
-    private static func bind(_ fd: CInt, _ address: SocketAddress, type: Int32) throws(HandoffError) {
+    private static func bind(_ fd: CInt, _ address: SocketEndpoint, type: Int32) throws(HandoffError) {
         do throws(HandoffError) {
             try address.withSockAddr { pointer, length throws(HandoffError) in
                 _ = try Syscall.check("bind(\(address))") { Glibc.bind(fd, pointer, length) }
             }
-        } catch where error.systemErrno == EADDRINUSE {
+        } catch where error.errno == .addressInUse {
             guard case .unix(let path) = address, try isStale(address, type: type) else { throw error }
             _ = unlink(path)
             try address.withSockAddr { pointer, length throws(HandoffError) in
@@ -60,7 +61,7 @@ enum Sockets {
     }
 
     /// Whether nobody is bound behind a Unix socket path: connecting is refused.
-    private static func isStale(_ address: SocketAddress, type: Int32) throws(HandoffError) -> Bool {
+    private static func isStale(_ address: SocketEndpoint, type: Int32) throws(HandoffError) -> Bool {
         let probe = try Syscall.check("socket(probe)") { socket(AF_UNIX, type | closeOnExecSocket, 0) }
         defer { Syscall.close(probe) }
         let result = try address.withSockAddr { pointer, length throws(HandoffError) in
@@ -70,14 +71,14 @@ enum Sockets {
     }
 
     /// Checks that `fd` is what `kind` says, and returns its local address for sockets (as
-    /// ``SocketAddress/local(of:)`` does); `nil` for a file.
+    /// ``SocketEndpoint/local(of:)`` does); `nil` for a file.
     ///
     /// A listener must be a listening (`SO_ACCEPTCONN`) stream socket; a connection a stream
     /// socket that is not listening and has a peer; a datagram socket a `datagramSocket` one; a file
     /// anything that is not a socket.
     /// - Throws: ``HandoffError/Code/descriptorMismatch`` naming what differs.
     @discardableResult
-    static func validate(_ fd: CInt, as kind: DescriptorKind, name: String) throws(HandoffError) -> (family: Int32, address: SocketAddress?)? {
+    static func validate(_ fd: CInt, as kind: DescriptorKind, name: String) throws(HandoffError) -> (family: Int32, address: SocketEndpoint?)? {
         func mismatch(_ why: String) -> HandoffError {
             HandoffError(.descriptorMismatch, "descriptor \"\(name)\" (fd \(fd)) should be a \(kind) but \(why)")
         }
@@ -109,7 +110,7 @@ enum Sockets {
         case .file:
             break
         }
-        let local = try SocketAddress.local(of: fd)
+        let local = try SocketEndpoint.local(of: fd)
         guard local.family == AF_INET || local.family == AF_INET6 || local.family == AF_UNIX else {
             throw mismatch("has address family \(local.family)")
         }

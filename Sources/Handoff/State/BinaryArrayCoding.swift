@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Arrays encoded and decoded without going through `Array`'s own `Codable` conformance, which
 /// copies every element, grows its storage one append at a time, and runs an existential
 /// container per array. The bytes are the same as the generic path's: an unkeyed container.

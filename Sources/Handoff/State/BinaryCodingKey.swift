@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A coding key rebuilt from the bytes, for coding paths and error messages.
 struct BinaryCodingKey: CodingKey {
     var stringValue: String

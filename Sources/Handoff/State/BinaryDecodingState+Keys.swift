@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Finding a key's entry in a keyed container.
 ///

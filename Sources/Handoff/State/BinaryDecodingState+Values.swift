@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The values of the wire format (see ``BinaryFormat``). `offset` is the value's tag and `limit`
 /// the end of what holds it (its container, or the value itself): every read is checked against

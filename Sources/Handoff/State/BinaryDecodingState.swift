@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The state of one decode: the bytes, the nesting depth, and the positional cursors of keyed
 /// containers.

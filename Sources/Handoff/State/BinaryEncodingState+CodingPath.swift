@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Coding paths on the fast path: ``BinaryEncodingState/path`` holds, per level, the offset of
 /// the key in the buffer or `-(index + 1)` for an element, so keeping the path costs an integer
 /// per nested value and a key is rebuilt only when someone asks.

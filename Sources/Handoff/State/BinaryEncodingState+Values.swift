@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The values of the wire format (see ``BinaryFormat``), written into the shared buffer.
 extension BinaryEncodingState {

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The state of one fast-path encode: a single growing buffer shared by every container, and the
 /// stack of frames (containers and single-value slots) that are still open in it.

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The wire format of ``HandoffBinaryEncoder`` and ``HandoffBinaryDecoder``.
 ///

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A keyed container being decoded; see ``BinaryDecodingState/find(_:in:)`` for how keys are
 /// matched. `offset` is the container's tag, `content` the bytes of its entries.
 ///

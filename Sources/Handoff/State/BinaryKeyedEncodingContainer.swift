@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A keyed container on the fast path: entries go straight into the shared buffer as a key (its
 /// UTF-8 with a varint length) followed by a value.
 struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {

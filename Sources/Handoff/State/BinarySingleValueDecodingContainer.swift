@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A single value being decoded.
 struct BinarySingleValueDecodingContainer: SingleValueDecodingContainer {
     let state: BinaryDecodingState

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A single-value container on the fast path: writes into its slot, once.
 struct BinarySingleValueEncodingContainer: SingleValueEncodingContainer {
     /// Held unmanaged and used as a guaranteed reference: no atomic retain and release per

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The slow path of ``HandoffBinaryEncoder``: builds the value as a tree first, so containers and
 /// encoders may be used in any order `Codable` allows — a `superEncoder()` used after its parent

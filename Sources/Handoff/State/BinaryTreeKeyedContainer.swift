@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A keyed container of a ``BinaryTreeEncoder``.
 struct BinaryTreeKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: BinaryTreeNode

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// One value of a ``BinaryTreeEncoder`` tree.
 final class BinaryTreeNode {
     enum Kind: CustomStringConvertible {

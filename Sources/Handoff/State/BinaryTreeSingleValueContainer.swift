@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A single-value container of a ``BinaryTreeEncoder``: one value, once.
 struct BinaryTreeSingleValueContainer: SingleValueEncodingContainer {
     let node: BinaryTreeNode

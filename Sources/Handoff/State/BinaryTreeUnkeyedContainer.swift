@@ -1,3 +1,4 @@
+import HandoffSystem
 /// An unkeyed container of a ``BinaryTreeEncoder``.
 struct BinaryTreeUnkeyedContainer: UnkeyedEncodingContainer {
     let node: BinaryTreeNode

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A small direct-mapped cache of ``BinaryTypeInfo`` by metatype, private to one encode or
 /// decode so it needs no lock.
 struct BinaryTypeCache {

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// What the codec needs to know about a type beyond its `Codable` conformance, looked up once
 /// per type: conformance checks cost more than encoding a small value.
 struct BinaryTypeInfo {

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// An unkeyed container being decoded: a cursor over its values.
 struct BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     let state: BinaryDecodingState

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// An unkeyed container on the fast path: values go straight into the shared buffer.
 struct BinaryUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     /// Held unmanaged and used as a guaranteed reference: no atomic retain and release per

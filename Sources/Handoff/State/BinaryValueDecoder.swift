@@ -1,3 +1,4 @@
+import HandoffSystem
 /// The `Decoder` a type's `init(from:)` receives: one value of a ``BinaryDecodingState``, given
 /// by the offset of its tag and the offset just past it (both already checked). Three words of
 /// plain data, so it travels inside an `any Decoder` without boxing or reference counting. An

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// The `Encoder` a value's `encode(to:)` receives on the fast path: a slot in the shared buffer of
 /// a ``BinaryEncodingState``. Two words of plain data, so it travels inside an `any Encoder`
 /// without boxing or reference counting.

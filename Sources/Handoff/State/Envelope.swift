@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Handoff state as it travels and rests: a self-describing, checksummed container around the
 /// encoded `State` of one ``HandoffAware`` instance.
 ///

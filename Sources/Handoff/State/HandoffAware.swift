@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A type whose state survives the death or replacement of its process.
 ///
 /// The dying process asks each registered instance for ``handoffState()``; whichever process

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Decodes `Decodable` values from the bytes ``HandoffBinaryEncoder`` writes.
 ///
 /// The decoder treats its input as hostile: it checks every length against what remains before

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Encodes `Encodable` values into Handoff's compact binary format, the default codec for
 /// handoff state.
 ///

@@ -1,3 +1,4 @@
+import HandoffSystem
 // The registry's dealings with a HandoffStore: claiming at a start with no predecessor, and
 // offering at a stop with no successor.
 extension HandoffRegistry {

@@ -2,6 +2,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The ``HandoffAware`` instances of a process, by label and key.
 ///

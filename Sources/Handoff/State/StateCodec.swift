@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Encodes and decodes state payloads in the codec an envelope names.
 enum StateCodec {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The process that made a claim (or a temporary file) in a ``DirectoryStore``, named so that a
 /// reused pid cannot pass for it: its pid, its start time (field 22 of `/proc/<pid>/stat`, in

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 extension DirectoryStore: OfferListing {
     /// The offer and claim files in the directory, each with its header (read, never taken).
@@ -12,7 +13,7 @@ extension DirectoryStore: OfferListing {
         do throws(HandoffError) {
             names = try StoreFiles.names(in: directory)
         } catch {
-            throw HandoffError(.storeFailed, "cannot list \(directory): \(error.reason)", errno: error.systemErrno)
+            throw HandoffError(.storeFailed, "cannot list \(directory): \(error.reason)", errno: error.errno)
         }
         var offers: [PendingOffer] = []
         for name in names.sorted() {

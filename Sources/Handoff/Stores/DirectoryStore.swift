@@ -3,6 +3,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The embedded ``HandoffStore``: offers rest as files in a directory only this user can read,
 /// so the next process to start on this host claims what the last one left.
@@ -60,7 +61,7 @@ public final class DirectoryStore: HandoffStore {
             try DirectoryStore.makeDirectories(path)
             try DirectoryStore.checkPrivate(path)
         } catch {
-            throw HandoffError(.storeFailed, "cannot use \(path) as a state store: \(error.reason)", errno: error.systemErrno)
+            throw HandoffError(.storeFailed, "cannot use \(path) as a state store: \(error.reason)", errno: error.errno)
         }
         removeAbandonedTemporaries()
     }
@@ -156,11 +157,11 @@ public final class DirectoryStore: HandoffStore {
                 try StoreFiles.moveNoReplace(temporary, final)
             } catch {
                 _ = unlink(temporary)
-                throw error.systemErrno == EEXIST ? exists : error
+                throw error.errno == .fileExists ? exists : error
             }
         } catch {
             if error.code == .storeFailed { throw error }
-            throw HandoffError(.storeFailed, "cannot offer \(label)/\(key): \(error.reason)", errno: error.systemErrno)
+            throw HandoffError(.storeFailed, "cannot offer \(label)/\(key): \(error.reason)", errno: error.errno)
         }
         StoreFiles.syncDirectory(directory)
     }
@@ -169,7 +170,7 @@ public final class DirectoryStore: HandoffStore {
         let claimed = try claimPath(claim)
         let removed: Bool
         do throws(HandoffError) { removed = try StoreFiles.unlinkIfPresent(claimed) } catch {
-            throw HandoffError(.storeFailed, "cannot commit the claim on \(claim.what): \(error.reason)", errno: error.systemErrno)
+            throw HandoffError(.storeFailed, "cannot commit the claim on \(claim.what): \(error.reason)", errno: error.errno)
         }
         guard removed else { throw lost(claim) }
         StoreFiles.syncDirectory(directory)
@@ -182,10 +183,10 @@ public final class DirectoryStore: HandoffStore {
         do throws(HandoffError) {
             try StoreFiles.moveNoReplace(claimed, offer)
         } catch {
-            switch error.systemErrno {
-            case ENOENT: throw lost(claim)
-            case EEXIST: throw HandoffError(.storeFailed, "cannot release \(claim.what): a newer offer exists; the claim is still held (commit it, or release it later)", errno: EEXIST)
-            default: throw HandoffError(.storeFailed, "cannot release \(claim.what): \(error.reason)", errno: error.systemErrno)
+            switch error.errno {
+            case .noSuchFileOrDirectory: throw lost(claim)
+            case .fileExists: throw HandoffError(.storeFailed, "cannot release \(claim.what): a newer offer exists; the claim is still held (commit it, or release it later)", errno: .fileExists)
+            default: throw HandoffError(.storeFailed, "cannot release \(claim.what): \(error.reason)", errno: error.errno)
             }
         }
         StoreFiles.syncDirectory(directory)

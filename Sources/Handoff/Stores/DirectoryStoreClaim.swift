@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Claiming from a ``DirectoryStore``: look without taking, take with one `rename`, verify what
 /// was taken and give back what fails, and revive the claims of dead claimers.
@@ -40,8 +41,8 @@ extension DirectoryStore {
                 // The claim name is this process's own, so plain rename(2) replaces nothing.
                 try StoreFiles.rename(offer, claimed)
             } catch {
-                if error.systemErrno == ENOENT { continue }  // another claimer won: look again
-                throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.systemErrno)
+                if error.errno == .noSuchFileOrDirectory { continue }  // another claimer won: look again
+                throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.errno)
             }
             if let claim = try verifyTaken(claimed, token: token, offer: offer, label: label, key: key, readerVersion: readerVersion) {
                 return claim
@@ -58,7 +59,7 @@ extension DirectoryStore {
             guard let read = try StoreFiles.read(offer, limit: DirectoryStore.headerPeek) else { return .nothing }
             contents = read
         } catch {
-            throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.systemErrno)
+            throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.errno)
         }
         if contents.isExpired() { return .expired }
         do throws(HandoffError) {
@@ -95,8 +96,8 @@ extension DirectoryStore {
             return HandoffClaim(envelope: envelope, token: token)
         } catch let error where error.code == .claimLost {
             throw error
-        } catch let error where error.systemErrno != nil {
-            refusal = HandoffError(.storeFailed, "cannot read the claimed offer for \(label)/\(key): \(error.reason)", errno: error.systemErrno)
+        } catch let error where error.errno != nil {
+            refusal = HandoffError(.storeFailed, "cannot read the claimed offer for \(label)/\(key): \(error.reason)", errno: error.errno)
         } catch {
             refusal = error.context("the offer for \(label)/\(key) is refused, and stays offered")
         }
@@ -110,10 +111,10 @@ extension DirectoryStore {
             StoreFiles.syncDirectory(directory)
             return refusal
         } catch {
-            let why = error.systemErrno == EEXIST
+            let why = error.errno == .fileExists
                 ? "a newer offer arrived meanwhile, so it stays at \(claimed) until this process exits"
                 : "giving it back failed, so it stays at \(claimed) until this process exits: \(error.reason)"
-            return HandoffError(refusal.code, "\(refusal.reason); \(why)", errno: refusal.systemErrno)
+            return HandoffError(refusal.code, "\(refusal.reason); \(why)", errno: refusal.errno)
         }
     }
 
@@ -123,7 +124,7 @@ extension DirectoryStore {
         let stem = DirectoryStoreLayout.stem(label: label, key: key)
         let names: [String]
         do throws(HandoffError) { names = try StoreFiles.names(in: directory) } catch {
-            throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.systemErrno)
+            throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.errno)
         }
         for name in names {
             guard case .claim(let claimStem, let owner) = DirectoryStoreLayout.parse(name), claimStem == stem,
@@ -140,8 +141,8 @@ extension DirectoryStore {
                 StoreFiles.syncDirectory(directory)
             } catch {
                 // ENOENT: another claimer revived it first; EEXIST: an offer is there already.
-                if error.systemErrno != ENOENT && error.systemErrno != EEXIST {
-                    throw HandoffError(.storeFailed, "cannot revive the claim \(claimed) of dead pid \(owner.pid): \(error.reason)", errno: error.systemErrno)
+                if error.errno != .noSuchFileOrDirectory && error.errno != .fileExists {
+                    throw HandoffError(.storeFailed, "cannot revive the claim \(claimed) of dead pid \(owner.pid): \(error.reason)", errno: error.errno)
                 }
             }
             return true

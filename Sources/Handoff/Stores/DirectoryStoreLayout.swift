@@ -1,3 +1,4 @@
+import HandoffSystem
 /// The file names of a ``DirectoryStore``: one file per offer, per claim and per offer being
 /// written, all derived from the label and key so that any string is safe.
 ///

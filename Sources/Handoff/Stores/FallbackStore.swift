@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// A ``HandoffStore`` that offers to a primary store (a cluster, such as an etcd store) and,
 /// when the primary cannot take an offer, to a local fallback (a ``DirectoryStore``), so that

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Where handoff state waits when no successor takes it over the control channel: offered by a
 /// process that stops for good, claimed by the next one to start.
 ///

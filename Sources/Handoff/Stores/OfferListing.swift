@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A ``HandoffStore`` that can list what waits in it, for operators (`handoffctl offers`).
 ///
 /// Listing takes nothing: offers stay where they are.

@@ -3,6 +3,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Tells of offers appearing in a ``DirectoryStore``'s directory, for
 /// ``DirectoryStore/offers(label:)``.

@@ -2,6 +2,7 @@ import CHandoff
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The file operations of a ``DirectoryStore``, each a checked system call whose error names the
 /// call and the path. All of them block; callers run them off the cooperative pool.

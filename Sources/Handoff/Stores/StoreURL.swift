@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Opens a ``HandoffStore`` from the URL an operator writes: the one place that maps store
 /// URLs to stores, for `handoffctl offers --store` and programs' own options.

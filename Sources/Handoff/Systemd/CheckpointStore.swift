@@ -1,4 +1,5 @@
 import Synchronization
+import HandoffSystem
 
 /// The store a start after a crash restores from: the state checkpoint systemd kept in its
 /// file descriptor store first, then the configured store.

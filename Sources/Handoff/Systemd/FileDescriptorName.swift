@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Descriptor names as systemd carries them (`FDNAME=`, `LISTEN_FDNAMES=`): printable ASCII, no
 /// `:` (the separator of `LISTEN_FDNAMES`), at most 255 bytes.
 ///

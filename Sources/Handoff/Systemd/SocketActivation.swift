@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The descriptors systemd passed at start (`sd_listen_fds(3)` without libsystemd): sockets of
 /// a `.socket` unit, and what the file descriptor store kept across a restart.

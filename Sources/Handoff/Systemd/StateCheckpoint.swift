@@ -2,6 +2,7 @@ import CHandoff
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// A checkpoint of the registered state in a sealed memfd, kept in systemd's file descriptor
 /// store so a crash-restart finds it in `LISTEN_FDS`.

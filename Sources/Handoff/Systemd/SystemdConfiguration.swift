@@ -1,3 +1,4 @@
+import HandoffSystem
 /// How an ``Upgrader`` talks to systemd. Nothing here does anything outside a service manager:
 /// notifications need `$NOTIFY_SOCKET`, socket activation `$LISTEN_FDS` for this pid.
 ///

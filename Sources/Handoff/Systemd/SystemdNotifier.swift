@@ -2,6 +2,7 @@ import CHandoff
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Sends notifications to the service manager the way `sd_notify(3)` does, without libsystemd:
 /// one datagram per message to the `AF_UNIX` socket named by `$NOTIFY_SOCKET`.
@@ -20,7 +21,7 @@ import Glibc
 /// manager that re-executes and binds its socket again is reached all the same.
 public struct SystemdNotifier: Sendable, Hashable {
     /// Where the messages go: a path, or an abstract name.
-    public let address: SocketAddress
+    public let address: SocketEndpoint
 
     /// A notifier for `$NOTIFY_SOCKET` (a path, or `@name` for the abstract namespace).
     /// - Returns: `nil` if the variable is unset or empty: the process does not run under a
@@ -37,7 +38,7 @@ public struct SystemdNotifier: Sendable, Hashable {
         guard socket.hasPrefix("/") || socket.hasPrefix("@") else {
             throw HandoffError(.invalidAddress, "NOTIFY_SOCKET \"\(socket)\" is neither an absolute path nor @abstract")
         }
-        self.address = try SocketAddress(parsing: socket)
+        self.address = try SocketEndpoint(parsing: socket)
     }
 
     /// Sends one message.

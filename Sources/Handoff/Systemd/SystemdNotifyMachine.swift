@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// What this process tells systemd, decided from its upgrade events. Mutating methods return
 /// the actions; the ``SystemdReporter`` performs them outside the lock.

@@ -2,6 +2,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// An ``Upgrader``'s voice towards systemd: it observes the upgrader's events as they are
 /// emitted (synchronously, in order) and sends what ``SystemdNotifyMachine`` decides; in
@@ -14,7 +15,7 @@ import Glibc
 ///
 /// A failed send changes nothing about serving; like `sd_notify(3)` callers, the reporter
 /// carries on (the last failure is kept for ``lastFailure``).
-final class SystemdReporter: Sendable {
+package final class SystemdReporter: Sendable {
     let notifier: SystemdNotifier
     let configuration: SystemdConfiguration
     /// Half of `WATCHDOG_USEC`, when the watchdog is this process's to ping.
@@ -59,7 +60,7 @@ final class SystemdReporter: Sendable {
     func processReady() { perform(machine.withLock { $0.processReady() }) }
 
     /// A final stop began: `STOPPING=1`, once.
-    func stopping() { perform(machine.withLock { $0.stopping() }) }
+    package func stopping() { perform(machine.withLock { $0.stopping() }) }
 
     /// Pings the watchdog, extends long drains and renews the state checkpoint until cancelled.
     func run() async {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 // The successor's reading of the handover: frames as `receive(until:)` returns them, except
 // that each run of STATE frames is read as the envelope it carries, its payload straight from

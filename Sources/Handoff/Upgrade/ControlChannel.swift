@@ -4,6 +4,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// One end of the control channel: frames over a Unix stream socket, descriptors riding along
 /// as `SCM_RIGHTS`, every message's sender checked against `SCM_CREDENTIALS`.
@@ -16,14 +17,14 @@ import Glibc
 /// `SO_PEERCRED` on a socket pair names the process that created the pair, not the one at the
 /// other end, so the peer is checked per message with `SO_PASSCRED` instead: the kernel stamps
 /// every message with its real sender.
-final class ControlChannel: @unchecked Sendable {
+package final class ControlChannel: @unchecked Sendable {
     /// A frame and the descriptors that arrived with it (for `FDS` frames, in record order).
-    struct Received {
-        var frame: Frame
-        var descriptors: [CInt]
+    package struct Received {
+        package var frame: Frame
+        package var descriptors: [CInt]
     }
 
-    let fd: CInt
+    package let fd: CInt
     private let wake: CInt
     /// The process every message must come from; `nil` to accept any sender.
     let expectedPeer: pid_t?
@@ -43,7 +44,7 @@ final class ControlChannel: @unchecked Sendable {
     private let writeQueue = DispatchQueue(label: "handoff.control.write")
 
     /// Wraps a connected Unix stream socket; the channel owns and closes it.
-    init(fd: CInt, peerName: String, expectedPeer: pid_t?, acceptsDescriptors: Bool, maxPayloadLength: Int) throws(HandoffError) {
+    package init(fd: CInt, peerName: String, expectedPeer: pid_t?, acceptsDescriptors: Bool, maxPayloadLength: Int) throws(HandoffError) {
         try Syscall.setNonBlocking(fd)
         try Syscall.setCloseOnExec(fd)
         // Large buffers: bulk state crosses with fewer wake-ups of the two processes. The kernel
@@ -82,7 +83,7 @@ final class ControlChannel: @unchecked Sendable {
 
     /// Stops every wait on the channel, now and later, and shuts the socket down so the peer
     /// sees end of stream.
-    func shutdown() {
+    package func shutdown() {
         guard !closed.withLock({ $0 }) else { return }
         interrupt()
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
@@ -98,7 +99,7 @@ final class ControlChannel: @unchecked Sendable {
     /// - Throws: a frame error, ``HandoffError/Code/truncatedFrame`` at a cut-off end,
     ///   ``HandoffError/Code/deadlineExceeded``, ``HandoffError/Code/peerMismatch``,
     ///   ``HandoffError/Code/descriptorCountMismatch``, or `CancellationError`.
-    func receive(until deadline: ContinuousClock.Instant?) async throws -> Received? {
+    package func receive(until deadline: ContinuousClock.Instant?) async throws -> Received? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 readQueue.async {
@@ -111,7 +112,7 @@ final class ControlChannel: @unchecked Sendable {
     }
 
     /// Sends a frame, with `descriptors` attached to its first byte.
-    func send(_ frame: Frame, descriptors: [CInt] = [], until deadline: ContinuousClock.Instant?) async throws {
+    package func send(_ frame: Frame, descriptors: [CInt] = [], until deadline: ContinuousClock.Instant?) async throws {
         let bytes = frame.encoded()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A client connection passed from the old process to its successor during an upgrade.
 ///
 /// The descriptor travels over the control channel with `SCM_RIGHTS`; ``unreadBytes`` carries

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Writes the PID file atomically: a temporary file in the same directory, `fsync`, `rename`,
 /// then `fsync` of the directory. A reader sees the old pid or the new one, never a torn write.

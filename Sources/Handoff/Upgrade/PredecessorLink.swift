@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// The successor's side of the control channel: introduce itself, take the descriptors, say
 /// `READY`, take the handover, acknowledge it, and watch the predecessor exit.

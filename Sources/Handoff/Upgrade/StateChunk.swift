@@ -3,6 +3,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// How envelopes ride in `STATE` frames: each envelope's bytes are cut into chunks no larger
 /// than a frame's payload cap; the chunk that ends an envelope carries ``lastFlag``.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// One upgrade attempt, as the old process runs it: spawn, `HELLO`, descriptors, `READY`,
 /// drain, handover, `ACK`. Any failure kills the new process and hands the drained connections
@@ -30,7 +31,7 @@ struct SuccessorSession {
         } catch {
             Syscall.close(pair[0])
             Syscall.close(pair[1])
-            throw error
+            throw HandoffError(.spawnFailed, error.reason, errno: error.errno)
         }
         Syscall.close(pair[1])
         emit(.spawned(pid: child.pid))
@@ -189,7 +190,7 @@ struct SuccessorSession {
     /// Adds the new process's fate to the error, so the reason says what happened to it.
     private func explain(_ error: any Error, child: ChildProcess, status: ExitStatus) -> HandoffError {
         let base: HandoffError
-        if let error = error as? HandoffError, error.systemErrno == EPIPE || error.systemErrno == ECONNRESET {
+        if let error = error as? HandoffError, error.errno == .brokenPipe || error.errno == .connectionReset {
             base = HandoffError(.childExited, "new process closed the control channel (\(error.reason))")
         } else if let error = error as? HandoffError {
             base = error
@@ -201,7 +202,7 @@ struct SuccessorSession {
         let fate = base.code == .deadlineExceeded
             ? "killed after the \(configuration.upgradeTimeout) upgrade deadline"
             : "new process pid \(child.pid) \(status)"
-        return HandoffError(base.code, "\(base.reason) (\(fate))", errno: base.systemErrno)
+        return HandoffError(base.code, "\(base.reason) (\(fate))", errno: base.errno)
     }
 
     private func childEnvironment() -> [String] {

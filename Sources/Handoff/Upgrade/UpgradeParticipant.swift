@@ -1,3 +1,4 @@
+import HandoffSystem
 /// The part of an application that serves traffic and takes part in an upgrade.
 ///
 /// The ``Upgrader`` calls ``drain()`` in the old process once its successor has said it is

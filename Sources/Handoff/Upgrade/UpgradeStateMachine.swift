@@ -1,11 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Where a process stands in the upgrade protocol. Mutating methods decide; the ``Upgrader``
 /// performs what they return, outside the lock.
-struct UpgradeStateMachine: Sendable {
-    enum State: Sendable, Equatable {
+package struct UpgradeStateMachine: Sendable {
+    package enum State: Sendable, Equatable {
         /// Started; ``Upgrader/ready()`` not yet called.
         case starting
         /// A successor process that said `READY` and waits for its predecessor's handover.
@@ -20,7 +21,7 @@ struct UpgradeStateMachine: Sendable {
         case replaced(pid_t)
     }
 
-    private(set) var state: State = .starting
+    package private(set) var state: State = .starting
     /// Whether the state this process could inherit has been applied (or found absent): until
     /// then there is nothing whole to hand on.
     private(set) var stateSettled = false

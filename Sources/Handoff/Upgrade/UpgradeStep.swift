@@ -1,3 +1,4 @@
+import HandoffSystem
 /// A named point of the upgrade protocol, for fault injection in tests.
 ///
 /// Set ``UpgraderConfiguration/stepHook`` (testing SPI) to be called at each, in the old process
@@ -14,8 +15,8 @@
 /// | `afterReady` | `READY` received, drain not begun | `READY` sent |
 /// | `midState` | the first state envelope sent whole | the first state envelope received whole |
 /// | `beforeAck` | `STATE_END` sent, `ACK` not read | state applied, `ACK` not sent |
-@_spi(Testing)
-public enum UpgradeStep: String, Sendable, CaseIterable {
+
+package enum UpgradeStep: String, Sendable, CaseIterable {
     case afterHello = "after-hello"
     case midFDS = "mid-fds"
     case afterFDSEnd = "after-fds-end"
@@ -26,8 +27,8 @@ public enum UpgradeStep: String, Sendable, CaseIterable {
 }
 
 /// Which process of an upgrade a ``UpgradeStep`` hook runs in.
-@_spi(Testing)
-public enum UpgradeSide: String, Sendable, CaseIterable {
+
+package enum UpgradeSide: String, Sendable, CaseIterable {
     /// The process being replaced.
     case old
     /// The process taking over.

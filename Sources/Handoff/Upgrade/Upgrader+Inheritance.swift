@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 // The successor's side of an upgrade, and the stop with no successor.
 extension Upgrader {

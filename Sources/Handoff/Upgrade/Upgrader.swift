@@ -2,6 +2,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// Replaces the running binary with a new one without closing a listening socket or dropping a
 /// connection.
@@ -11,7 +12,7 @@ import Glibc
 ///
 /// ```swift
 /// let upgrader = try await Upgrader(configuration: .init(pidFile: "/run/app.pid"))
-/// let listener = try upgrader.descriptors.listener(try SocketAddress(parsing: "0.0.0.0:8080"))
+/// let listener = try upgrader.descriptors.listener(try SocketEndpoint(parsing: "0.0.0.0:8080"))
 /// let server = try MyServer(listener: listener)          // an UpgradeParticipant
 /// try await upgrader.ready()
 /// try await upgrader.run(participant: server)            // SIGHUP upgrades; returns once replaced
@@ -44,7 +45,7 @@ public final class Upgrader: Sendable {
     /// Why the predecessor was lost before it handed the descriptors over, if it was: this
     /// process then starts as a root, with what arrived whole.
     let inheritanceLoss: HandoffError?
-    let machine: Mutex<UpgradeStateMachine>
+    package let machine: Mutex<UpgradeStateMachine>
     let broadcast = EventBroadcast<UpgradeEvent>()
     private let participant = Mutex<(any UpgradeParticipant)?>(nil)
     private let replacement = AsyncLatch<pid_t>()
@@ -56,7 +57,7 @@ public final class Upgrader: Sendable {
     /// SIGHUP, trapped from `init` on so that none sent before ``run(participant:)`` is lost.
     private let hangups: TrappedSignals?
     /// Tells systemd what happens, under `$NOTIFY_SOCKET` (Systemd/).
-    let systemd: SystemdReporter?
+    package let systemd: SystemdReporter?
     /// The state checkpoint systemd's file descriptor store passed at a first start.
     private let checkpointEnvelopes: [Envelope]?
 

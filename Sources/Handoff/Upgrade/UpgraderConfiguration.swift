@@ -1,3 +1,4 @@
+import HandoffSystem
 /// How an ``Upgrader`` behaves. Every property has a default that suits a server under a
 /// process supervisor.
 public struct UpgraderConfiguration: Sendable {
@@ -33,7 +34,7 @@ public struct UpgraderConfiguration: Sendable {
     public var systemd = SystemdConfiguration()
     /// Called at each named step of an upgrade, in the old process and in the new one, with the
     /// control channel's descriptor (testing SPI: fault injection).
-    @_spi(Testing) public var stepHook: (@Sendable (UpgradeStep, UpgradeSide, _ controlFD: CInt) -> Void)?
+    package var stepHook: (@Sendable (UpgradeStep, UpgradeSide, _ controlFD: CInt) -> Void)?
 
     /// Creates a configuration.
     public init(

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Reads what ``ByteWriter`` wrote, checking every length against what remains.
 ///
 /// Every failure is a ``HandoffError`` with code ``HandoffError/Code/malformedPayload`` that

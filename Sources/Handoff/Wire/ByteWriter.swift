@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Appends big-endian integers and length-prefixed strings and byte runs to a buffer.
 ///
 /// Every multi-byte integer on the wire is big-endian; strings are UTF-8 with a `u16` length,

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// `HELLO`: the child introduces itself.
 struct HelloMessage: Equatable {
     var pid: Int32
@@ -25,11 +26,11 @@ struct HelloMessage: Equatable {
 
 /// One named descriptor as it travels in an `FDS` frame; the descriptor itself rides as
 /// `SCM_RIGHTS` in the same message, in the same order as the records.
-struct DescriptorRecord: Equatable, Sendable {
-    var name: String
-    var kind: DescriptorKind
+package struct DescriptorRecord: Equatable, Sendable {
+    package var name: String
+    package var kind: DescriptorKind
     /// The address as the application asked for it (the key a successor looks it up by).
-    var address: String
+    package var address: String
     /// For connections: bytes read but not yet handled.
     var extra: [UInt8]
 

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// The kind of a control-channel frame.
 public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Child → parent: `pid, build id`; the first frame.

@@ -1,3 +1,4 @@
+import HandoffSystem
 /// Cuts a byte stream into ``Frame``s, refusing anything malformed with a typed error.
 ///
 /// Feed bytes as they arrive with `append(_:)`, then call ``next()`` until it returns `nil`.

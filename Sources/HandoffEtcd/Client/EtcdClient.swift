@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Handoff
 import Synchronization
+import HandoffSystem
 
 /// Speaks etcd's v3 JSON gateway (`POST /v3/...`): one endpoint at a time, the next one on a
 /// connection error, and the auth token fetched, sent and renewed. Requests travel by an

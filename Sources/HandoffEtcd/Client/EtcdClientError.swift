@@ -1,4 +1,5 @@
 import Handoff
+import HandoffSystem
 
 /// Why a request to etcd failed, as the client sees it; ``EtcdStore`` turns it into a
 /// ``HandoffError`` at its boundary.

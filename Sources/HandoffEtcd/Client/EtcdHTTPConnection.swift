@@ -2,6 +2,7 @@ import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoffSystem
 
 /// One HTTP/1.1 connection to an `http` endpoint, used by one request at a time with blocking
 /// calls (its callers run on dispatch threads, never on the cooperative pool). Every system

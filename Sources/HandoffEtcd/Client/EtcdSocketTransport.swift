@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import HandoffSystem
 
 /// The transport for `http` endpoints: HTTP/1.1 over kept-alive TCP connections, a pool of idle
 /// ones per endpoint.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HandoffSystem
 
 /// One POST to the JSON gateway.
 struct EtcdHTTPRequest: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import FoundationNetworking
 import Synchronization
+import HandoffSystem
 
 /// The transport for `https` endpoints: `URLSession`, which checks the server against the
 /// system's trust store. See ``EtcdTransport`` for the one way it can fail badly.

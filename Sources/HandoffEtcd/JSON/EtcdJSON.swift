@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HandoffSystem
 
 // The shapes common to every etcd v3 JSON gateway message.
 //

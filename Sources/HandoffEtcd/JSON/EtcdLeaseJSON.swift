@@ -1,3 +1,4 @@
+import HandoffSystem
 // `/v3/lease/grant`, `/v3/lease/keepalive` and `/v3/lease/revoke`.
 
 /// `etcdserverpb.LeaseGrantRequest`; the gateway names the fields `TTL` and `ID`.

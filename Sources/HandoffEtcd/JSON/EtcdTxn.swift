@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HandoffSystem
 
 // `/v3/kv/range` and `/v3/kv/txn`: the requests this package sends and the answers it reads.
 

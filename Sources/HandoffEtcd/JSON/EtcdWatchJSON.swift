@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HandoffSystem
 
 // `/v3/watch`: the request that opens a watcher, and the messages that stream back, one JSON
 // object per line.

@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import Synchronization
+import HandoffSystem
 
 /// The lease an ``EtcdStore`` holds its claims under, kept alive while it holds any.
 ///

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import HandoffSystem
 
 /// How an ``EtcdStore`` reaches etcd and lays out its keys. Every property but the endpoints has
 /// a default.

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import HandoffSystem
 
 /// The keys of an ``EtcdStore`` and the size limits they keep to; see <doc:EtcdKeyLayout>.
 ///

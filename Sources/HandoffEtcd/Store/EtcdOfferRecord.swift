@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import HandoffSystem
 
 /// The value of an offer key, and of its chunks.
 ///

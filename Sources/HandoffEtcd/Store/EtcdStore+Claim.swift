@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import HandoffSystem
 
 // Claiming: look without taking, take with one transaction that also reads the chunks, verify
 // what was taken and give back what fails; commit and release compare the claim's token.
@@ -26,7 +27,7 @@ extension EtcdStore {
             do throws(HandoffError) {
                 record = try EtcdOfferRecord(decoding: offer.value, what: what)
             } catch {
-                throw HandoffError(error.code, "the offer for \(what) is refused, and stays offered: \(error.reason)", errno: error.systemErrno)
+                throw HandoffError(error.code, "the offer for \(what) is refused, and stays offered: \(error.reason)", errno: error.errno)
             }
             guard record.header.label == label, record.header.key == key else {
                 throw HandoffError(.malformedPayload, "the offer key for \(what) holds an envelope for \(record.header.label)/\(record.header.key); it stays offered")

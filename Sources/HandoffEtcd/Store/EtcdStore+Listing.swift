@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import HandoffSystem
 
 // Listing what waits in the cluster, for operators (`handoffctl offers --store etcd://…`).
 extension EtcdStore: OfferListing {

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import HandoffSystem
 
 // Offering: check what can fit before sending anything, write the chunks of large state, then
 // create the offer key, the commit point, only if no offer exists.

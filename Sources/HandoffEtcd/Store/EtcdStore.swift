@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import HandoffSystem
 
 /// A `HandoffStore` in an etcd cluster, so that state a process gives up on one node
 /// can be claimed by a process on another.

@@ -2,6 +2,7 @@ import Dispatch
 import FoundationEssentials
 import Handoff
 import Synchronization
+import HandoffSystem
 
 /// Tells of offers for one label, for ``EtcdStore/offers(label:)``: a `/v3/watch` stream on the
 /// label's offer and claim keys, read as it arrives, one JSON message per line.

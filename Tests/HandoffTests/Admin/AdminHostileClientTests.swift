@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Admin endpoint against hostile clients", .serialized, .offCooperativePool)
 struct AdminHostileClientTests {

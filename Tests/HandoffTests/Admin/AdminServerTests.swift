@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Admin endpoint", .serialized, .offCooperativePool)
 struct AdminServerTests {

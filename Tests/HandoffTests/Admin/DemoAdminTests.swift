@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 @Suite("handoff-demo's admin endpoint", .serialized, .offCooperativePool)
 struct DemoAdminTests {

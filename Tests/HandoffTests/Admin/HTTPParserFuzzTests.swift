@@ -1,5 +1,8 @@
 import Testing
-@_spi(Server) @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
+@testable import Handoff
 
 /// The bounded HTTP/1.1 parser against mutated and random input: it never crashes, never reads
 /// out of bounds, never claims more bytes than it was given, and answers the same whether the

@@ -2,6 +2,9 @@ import Foundation
 @testable import Handoff
 @testable import HandoffEtcd
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// `handoffctl` against real processes and files: the exit status and what it prints are the
 /// interface operators and scripts rely on.

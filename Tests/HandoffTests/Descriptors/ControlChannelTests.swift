@@ -2,6 +2,9 @@ import CHandoff
 import Foundation
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// The control channel over a real socket pair, in one process.
 @Suite("Descriptors over a control channel")

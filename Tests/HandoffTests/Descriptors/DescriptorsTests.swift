@@ -2,6 +2,9 @@ import Foundation
 import Glibc
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("The descriptor registry", .offCooperativePool)
 struct DescriptorsTests {
@@ -9,7 +12,7 @@ struct DescriptorsTests {
     func duplicate() throws {
         let descriptors = Descriptors()
         defer { descriptors.closeAll() }
-        let address = try SocketAddress(parsing: "127.0.0.1:0")
+        let address = try SocketEndpoint(parsing: "127.0.0.1:0")
         _ = try descriptors.listener(address)
         #expect {
             try descriptors.listener(address)
@@ -26,7 +29,7 @@ struct DescriptorsTests {
         let record = DescriptorRecord(name: "listener:127.0.0.1:0", kind: .listener, address: "127.0.0.1:0", extra: [])
         descriptors.addInherited([Descriptors.Entry(record: record, fd: file, bound: nil)])
         #expect {
-            try descriptors.listener(try SocketAddress(parsing: "127.0.0.1:0"))
+            try descriptors.listener(try SocketEndpoint(parsing: "127.0.0.1:0"))
         } throws: { error in
             (error as? HandoffError)?.code == .descriptorMismatch
         }
@@ -41,14 +44,14 @@ struct DescriptorsTests {
         #expect {
             try second.listener(.unix(path: path))
         } throws: { error in
-            (error as? HandoffError)?.systemErrno == EADDRINUSE
+            (error as? HandoffError)?.errno == .addressInUse
         }
         first.closeAll()  // removes the path: nobody took it over
         #expect(!FileManager.default.fileExists(atPath: path))
 
         // Leave a dead socket file behind and bind over it.
         let dead = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        try SocketAddress.unix(path: path).withSockAddr { address, length in _ = bind(dead, address, length) }
+        try SocketEndpoint.unix(path: path).withSockAddr { address, length in _ = bind(dead, address, length) }
         close(dead)
         #expect(FileManager.default.fileExists(atPath: path))
         _ = try second.listener(.unix(path: path))

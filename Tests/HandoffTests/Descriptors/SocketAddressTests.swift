@@ -1,10 +1,13 @@
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Socket addresses", .offCooperativePool)
 struct SocketAddressTests {
     @Test("operators' address strings parse", arguments: [
-        ("127.0.0.1:8080", SocketAddress.ipv4(host: "127.0.0.1", port: 8080)),
+        ("127.0.0.1:8080", SocketEndpoint.ipv4(host: "127.0.0.1", port: 8080)),
         (":9000", .ipv4(host: "0.0.0.0", port: 9000)),
         ("localhost:0", .ipv4(host: "127.0.0.1", port: 0)),
         ("[::1]:443", .ipv6(host: "::1", port: 443)),
@@ -13,15 +16,15 @@ struct SocketAddressTests {
         ("@app", .abstract(name: "app")),
         ("unix:@app", .abstract(name: "app")),
     ])
-    func parses(text: String, expected: SocketAddress) throws {
-        #expect(try SocketAddress(parsing: text) == expected)
-        #expect(try SocketAddress(parsing: expected.description) == expected)
+    func parses(text: String, expected: SocketEndpoint) throws {
+        #expect(try SocketEndpoint(parsing: text) == expected)
+        #expect(try SocketEndpoint(parsing: expected.description) == expected)
     }
 
     @Test("bad addresses are refused with the reason", arguments: ["", "127.0.0.1", "1.2.3.4:70000", "example.com:80", "[zz]:1", "@", "unix:"])
     func refuses(text: String) {
         #expect {
-            try SocketAddress(parsing: text)
+            try SocketEndpoint(parsing: text)
         } throws: { error in
             (error as? HandoffError)?.code == .invalidAddress
         }
@@ -29,9 +32,9 @@ struct SocketAddressTests {
 
     @Test("port 0 is satisfied by the port the kernel chose; other differences are not")
     func satisfaction() {
-        #expect(SocketAddress.ipv4(host: "127.0.0.1", port: 0).isSatisfied(by: .ipv4(host: "127.0.0.1", port: 4000)))
-        #expect(!SocketAddress.ipv4(host: "127.0.0.1", port: 80).isSatisfied(by: .ipv4(host: "127.0.0.1", port: 4000)))
-        #expect(!SocketAddress.ipv4(host: "127.0.0.1", port: 0).isSatisfied(by: .ipv4(host: "0.0.0.0", port: 4000)))
-        #expect(SocketAddress.ipv6(host: "0:0::1", port: 0).isSatisfied(by: .ipv6(host: "::1", port: 1)))
+        #expect(SocketEndpoint.ipv4(host: "127.0.0.1", port: 0).isSatisfied(by: .ipv4(host: "127.0.0.1", port: 4000)))
+        #expect(!SocketEndpoint.ipv4(host: "127.0.0.1", port: 80).isSatisfied(by: .ipv4(host: "127.0.0.1", port: 4000)))
+        #expect(!SocketEndpoint.ipv4(host: "127.0.0.1", port: 0).isSatisfied(by: .ipv4(host: "0.0.0.0", port: 4000)))
+        #expect(SocketEndpoint.ipv6(host: "0:0::1", port: 0).isSatisfied(by: .ipv6(host: "::1", port: 1)))
     }
 }

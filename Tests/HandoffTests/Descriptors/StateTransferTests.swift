@@ -2,6 +2,9 @@ import CHandoff
 import Foundation
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// The handover's reading of `STATE` frames over a real socket pair, in one process: each run
 /// of frames arrives as the envelope it carries, or as a typed error.

@@ -1,6 +1,9 @@
 import Foundation
-@_spi(Testing) import Handoff
+import Handoff
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// A fault at every named step of the upgrade protocol, in the old process and in the new one:
 /// killed, stopped, or writing a malformed frame. Whatever happens, exactly one process serves

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// A peer written in Python from the protocol's description (Fixtures/peer/handoff_peer.py)
 /// breaks the control protocol on purpose; the Swift side refuses it with a typed error.

@@ -1,6 +1,9 @@
 import Foundation
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// Every seed of the fuzz corpora and every input a fuzzer ever crashed on (Fixtures/fuzz/),
 /// through the same targets Scripts/fuzz/run.sh fuzzes: a violated invariant traps.

@@ -2,7 +2,7 @@
 // test target (FuzzReplayTests replays the seed corpora and every input a fuzzer ever crashed,
 // Fixtures/fuzz/), and by Scripts/fuzz/run.sh into the libFuzzer binary, against Handoff and
 // HandoffEtcd built with coverage and AddressSanitizer.
-@_spi(Server) @testable import Handoff
+@testable import Handoff
 @testable import HandoffEtcd
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -12,6 +12,9 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 enum FuzzTargets {
     /// The targets by name, as `HANDOFF_FUZZ_TARGET` and the corpus folders name them.

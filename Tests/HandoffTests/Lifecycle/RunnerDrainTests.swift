@@ -1,6 +1,9 @@
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// The runner's side of an upgrade, without processes: the drain the upgrader asks for, and
 /// the resume after a failed upgrade.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// `handoff-runner-fixture` in real processes, with real signals and real upgrades.
 @Suite("ServiceRunner in a real process", .serialized, .offCooperativePool)

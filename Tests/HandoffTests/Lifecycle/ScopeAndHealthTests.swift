@@ -1,6 +1,9 @@
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Task scopes, stop signals and health")
 struct ScopeAndHealthTests {

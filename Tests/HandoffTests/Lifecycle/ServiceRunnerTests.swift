@@ -1,6 +1,9 @@
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("ServiceRunner: order, readiness, deadlines, failures")
 struct ServiceRunnerTests {

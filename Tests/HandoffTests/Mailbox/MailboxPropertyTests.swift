@@ -1,5 +1,8 @@
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// Seeded random interleavings of send, receive, acknowledge, consumer failure, close and
 /// handover against a model of what the mailbox must do. Every step runs without waiting — a

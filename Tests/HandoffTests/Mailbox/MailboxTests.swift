@@ -1,6 +1,9 @@
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Mailbox: acknowledgement, redelivery, backpressure, closing", .timeLimit(.minutes(1)))
 struct MailboxTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// `handoff-mailbox-fixture` in real processes: a mailbox's messages across a real upgrade.
 @Suite("Mailbox across a real upgrade", .serialized, .offCooperativePool)

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Options, configuration file and logging knobs", .offCooperativePool)
 struct HandoffOptionsTests {

@@ -1,6 +1,9 @@
 import Foundation
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Binary codec: determinism and hostile input", .offCooperativePool)
 struct BinaryCodecHostileInputTests {

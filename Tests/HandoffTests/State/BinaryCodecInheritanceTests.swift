@@ -1,6 +1,9 @@
 import Foundation
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Binary codec: class hierarchies, super encoders and containers used out of order", .offCooperativePool)
 struct BinaryCodecInheritanceTests {

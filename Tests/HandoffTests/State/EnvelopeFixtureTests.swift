@@ -1,6 +1,9 @@
 import Foundation
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// The sample envelopes under `Fixtures/envelopes`, written by an earlier build: the format must
 /// keep reading them. (Set HANDOFF_WRITE_FIXTURES=1 and run this suite to write them anew after

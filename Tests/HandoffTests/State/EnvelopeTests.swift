@@ -1,5 +1,8 @@
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Envelopes", .offCooperativePool)
 struct EnvelopeTests {

@@ -1,6 +1,9 @@
 @testable import Handoff
 import Synchronization
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// Three shapes of one kind of state, as three releases of a program would have them.
 enum Shapes {

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Handoff state through real upgrades and restarts of the fixture: its answer count is state.
 @Suite("State across upgrades and restarts", .serialized, .offCooperativePool)

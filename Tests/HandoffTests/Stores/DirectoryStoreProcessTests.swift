@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// The directory store across processes (`handoff-store-fixture`), and on a full file system.
 @Suite("DirectoryStore across processes", .serialized, .offCooperativePool)
@@ -62,7 +65,7 @@ struct DirectoryStoreProcessTests {
         let big = storeEnvelope(key: "big", text: String(repeating: "x", count: 200 * 1024))
         await #expect { try await store.offer(big, ttl: nil) } throws: { error in
             let error = error as? HandoffError
-            return error?.code == .storeFailed && error?.systemErrno == ENOSPC
+            return error?.code == .storeFailed && error?.errno == .noSpace
                 && error?.reason.contains("write(\(mountPoint)/store/sessions+big+tmp+") == true
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: mountPoint + "/store")

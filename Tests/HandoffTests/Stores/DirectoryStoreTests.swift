@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// The directory store in one process: offers, claims, refusals, expiry, notifications.
 @Suite("DirectoryStore")
@@ -188,7 +191,7 @@ struct DirectoryStoreTests {
         #expect(FileManager.default.createFile(atPath: file, contents: Data()))
         #expect { _ = try DirectoryStore(directory: file + "/store") } throws: {
             let error = $0 as? HandoffError
-            return error?.code == .storeFailed && error?.systemErrno == ENOTDIR && error?.reason.contains("mkdir(\(file)/store)") == true
+            return error?.code == .storeFailed && error?.errno == Errno(ENOTDIR) && error?.reason.contains("mkdir(\(file)/store)") == true
         }
         #expect(DirectoryStore.defaultDirectory(for: "my/daemon").hasSuffix("/my_daemon"))
     }

@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// A private directory for one test's ``DirectoryStore``, removed when the test is done.
 final class TemporaryStoreDirectory: Sendable {

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo's jobs pipeline (web request → transform → persist, workers under a supervisor)
 /// through a real upgrade and a stop and start.

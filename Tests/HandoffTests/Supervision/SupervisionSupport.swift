@@ -1,6 +1,9 @@
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// A child whose lives a test scripts and counts: each life notes "start NAME" and, when it
 /// ends, "stop NAME" (or "cancel NAME"); `failures[n]` makes the n-th life (1-based) throw at

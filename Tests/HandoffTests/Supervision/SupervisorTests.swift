@@ -1,6 +1,9 @@
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Supervisor: policies, strategies, intensity, backoff, trees", .timeLimit(.minutes(1)))
 struct SupervisorTests {

@@ -1,6 +1,9 @@
 import Synchronization
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("WorkerGroup: workers on a mailbox, restarts, scaling, scopes", .timeLimit(.minutes(1)))
 struct WorkerGroupTests {

@@ -1,4 +1,7 @@
 import Foundation
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Plain TCP clients of 127.0.0.1.
 enum Client {

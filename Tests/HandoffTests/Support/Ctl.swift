@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Runs the built `handoffctl` and collects what it printed and how it exited.
 enum Ctl {

@@ -1,3 +1,6 @@
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 /// A strict reader of the Prometheus text exposition format (0.0.4), line by line, for tests:
 /// it refuses what a Prometheus server would refuse, and a little more (a sample before its
 /// family's `# TYPE`, a family declared twice, a counter not named `_total`).

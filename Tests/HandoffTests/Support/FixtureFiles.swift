@@ -1,4 +1,7 @@
 import Foundation
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Files under the repository's `Fixtures/` folder, found from this source file's path.
 enum FixtureFiles {

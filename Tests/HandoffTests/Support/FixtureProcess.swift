@@ -1,6 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// A real process tree of `handoff-fixture` (or `handoff-demo`): the first generation started
 /// here, its successors started by its upgrades. Every line any generation prints that starts

@@ -1,4 +1,7 @@
 import Foundation
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// One keep-alive HTTP/1.1 connection to 127.0.0.1, written and read by hand so a test controls
 /// exactly which bytes go when.

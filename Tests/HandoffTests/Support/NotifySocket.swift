@@ -1,6 +1,9 @@
 import CHandoff
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`: it receives each message with
 /// its sender's pid (`SO_PASSCRED`) and any descriptors that rode along.

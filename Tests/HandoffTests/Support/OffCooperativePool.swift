@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Runs a test on threads of its own, not on the cooperative pool.
 ///

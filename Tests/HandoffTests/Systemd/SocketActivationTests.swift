@@ -2,6 +2,9 @@ import CHandoff
 import Foundation
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// Socket activation and the file descriptor store: the demo under `systemd-socket-activate`,
 /// and the adoption of what systemd passes back after a crash.
@@ -85,7 +88,7 @@ struct SocketActivationTests {
         let stored = try notify.waitFor { $0.value("FDNAME") == "http" }
         #expect(stored.match.lines.first == "FDSTORE=1" && stored.match.descriptors.count == 1)
         let activatedInode = Self.inode(stored.match.descriptors[0])
-        #expect(try SocketAddress.local(of: stored.match.descriptors[0]).address?.port == port)
+        #expect(try SocketEndpoint.local(of: stored.match.descriptors[0]).address?.port == port)
         let checkpoint = try notify.waitFor { $0.lines.first == "FDSTORE=1" && $0.value("FDNAME")?.hasPrefix("handoff-state-") == true }
         #expect(checkpoint.match.descriptors.count == 1)
         let state = StateCheckpoint.newest(
@@ -120,7 +123,7 @@ struct SocketActivationTests {
     @Test("after a crash, the sockets and the state checkpoint systemd passes back are adopted: the newest whole checkpoint wins")
     func adoptAfterCrash() async throws {
         // What systemd would pass: a listener, an older checkpoint, a newer one, a damaged one.
-        let listener = try Sockets.listener(try SocketAddress(parsing: "127.0.0.1:0"), backlog: 8)
+        let listener = try Sockets.listener(try SocketEndpoint(parsing: "127.0.0.1:0"), backlog: 8)
         let old = try EnvelopeFixtureTests.envelope(Shapes.V1(count: 1), version: 1)
         let new = try EnvelopeFixtureTests.envelope(Shapes.V1(count: 2), version: 1)
         let older = try StateCheckpoint.memfd(holding: StateCheckpoint.encode([old], sequence: 10), name: "a")

@@ -3,6 +3,9 @@ import Glibc
 #endif
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// The notifications the state machine decides, event by event, without a process.
 @Suite("systemd notification decisions")

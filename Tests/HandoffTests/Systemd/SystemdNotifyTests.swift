@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// sd_notify as systemd sees it: a datagram socket bound by the test is the fixture's
 /// `$NOTIFY_SOCKET`, and every message is checked with the pid the kernel stamps on it.

@@ -1,6 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The demo server through real upgrades: its keep-alive connections move to the successor.
 @Suite("handoff-demo across upgrades", .serialized, .offCooperativePool)

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 @Suite("Descriptors across real upgrades", .serialized, .offCooperativePool)
 struct DescriptorKindTests {

@@ -1,5 +1,8 @@
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("The upgrade state machine", .offCooperativePool)
 struct UpgradeStateMachineTests {

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// Real upgrades of the fixture program: a parent process, a real SIGHUP, a real child spawned
 /// from the binary on disk, real sockets.

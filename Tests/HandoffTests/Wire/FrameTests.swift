@@ -1,5 +1,8 @@
 @testable import Handoff
 import Testing
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 @Suite("Frames of the control channel", .offCooperativePool)
 struct FrameTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// The demo with `--store etcd://…`: what one instance gives up at a stop, another instance —
 /// on another port, with a runtime directory of its own, as on another node — takes over.

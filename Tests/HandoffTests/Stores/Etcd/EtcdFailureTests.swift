@@ -3,6 +3,9 @@ import Synchronization
 import Testing
 @testable import Handoff
 @testable import HandoffEtcd
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// An etcd store when things go wrong: a claimer process killed, etcd stopped and started again,
 /// authentication. Those that stop etcd have one of their own.

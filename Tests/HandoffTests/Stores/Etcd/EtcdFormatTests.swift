@@ -2,6 +2,9 @@ import Foundation
 import Testing
 @testable import Handoff
 @testable import HandoffEtcd
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// What an etcd store writes and reads, without an etcd: the gateway's JSON, the key layout, the
 /// offer record, store URLs.

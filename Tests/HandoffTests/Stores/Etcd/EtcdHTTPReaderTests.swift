@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import HandoffEtcd
+import HandoffSystem
+import HandoffServices
+import HandoffOperations
 
 /// The etcd client's HTTP/1.1 answer reader against a hostile server, over a real socket pair.
 @Suite("etcd HTTP answers from a hostile server", .offCooperativePool)

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 @testable import Handoff
 @testable import HandoffEtcd
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// An etcd store against a real etcd (shared by these tests; each has a key prefix of its own).
 @Suite("EtcdStore")

@@ -3,6 +3,9 @@ import Synchronization
 import Testing
 @testable import Handoff
 @testable import HandoffEtcd
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
 
 /// A private etcd for tests: installed from the system's packages if missing (once per run),
 /// started on free loopback ports with a temporary data directory, and stopped by ``stop()`` or

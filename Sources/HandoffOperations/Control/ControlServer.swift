@@ -1,0 +1,177 @@
+import CHandoff
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import Handoff
+import HandoffServices
+import HandoffSystem
+
+/// The control socket an operator's `handoffctl` talks to: a Unix stream socket in a private
+/// directory, answering `status` and `upgrade` requests.
+///
+/// List it before the upgrader, so it still answers while the services after it drain, and it
+/// stops after them (an `upgrade` request is answered before the replaced process exits):
+///
+/// ```swift
+/// let control = try ControlServer(
+///     configuration: ControlConfiguration(socketPath: "/run/myapp/control.sock"), upgrader: upgrader)
+/// let runner = ServiceRunner(services: [control, state, UpgraderService(upgrader), http])
+/// ```
+///
+/// Access is the file system's first: the socket's directory is 0700 and the socket 0600.
+/// Then every connection's peer is checked with `SO_PEERCRED`: only this process's user and
+/// root are answered; anyone else gets a `permissionDenied` response and the connection closes.
+///
+/// The socket is one of the upgrader's named descriptors, so successors inherit it: during an
+/// upgrade both processes accept on it, and after it the successor alone. Each connection
+/// carries one request frame and one response frame (``ControlRequest``,
+/// ``ControlResponse``) in the package's framing.
+public final class ControlServer: ManagedService {
+    public let name: String
+    /// The configuration in force.
+    public let configuration: ControlConfiguration
+    private let upgrader: Upgrader
+    private let listener: CInt
+    private let stop = StopSignal()
+    private let queue = DispatchQueue(label: "handoff.control.accept")
+
+    /// Makes the socket's directory if needed, and binds (or inherits) the socket.
+    /// - Parameters:
+    ///   - configuration: Where to listen.
+    ///   - upgrader: The process's upgrader: what `status` reports and `upgrade` drives.
+    ///   - name: The service's name (default `control`).
+    /// - Throws: ``HandoffError``: ``HandoffError/Code/permissionDenied`` if the directory is
+    ///   not private to this user; a system call's failure (a live process already listens
+    ///   there: `EADDRINUSE`).
+    public init(configuration: ControlConfiguration, upgrader: Upgrader, name: String = "control") throws {
+        self.name = name
+        self.configuration = configuration
+        self.upgrader = upgrader
+        let path = configuration.socketPath
+        guard path.hasPrefix("/"), let slash = path.lastIndex(of: "/") else {
+            throw HandoffError(.invalidArgument, "the control socket path \(path.debugDescription) is not absolute")
+        }
+        try ControlServer.preparePrivateDirectory(slash == path.startIndex ? "/" : String(path[..<slash]))
+        listener = try upgrader.descriptors.listener(try SocketEndpoint(parsing: "unix:" + path), name: configuration.descriptorName, backlog: 64)
+        try Syscall.check("chmod(\(path), 0600)") { chmod(path, 0o600) }
+        try Syscall.setNonBlocking(listener)
+    }
+
+    /// Answers requests until stopped; then stops accepting and finishes the requests in hand.
+    public func run() async throws {
+        let (connections, continuation) = AsyncStream<CInt>.makeStream()
+        let source = AcceptSource(DispatchSource.makeReadSource(fileDescriptor: listener, queue: queue))
+        let listener = self.listener
+        let upgrader = self.upgrader
+        source.read.setEventHandler {
+            // Replaced: leave every new connection to the successor, which accepts on the same
+            // socket.
+            if upgrader.isReplaced {
+                source.read.cancel()
+                return
+            }
+            while true {
+                let fd = chandoff_accept4(listener, nil, nil, closeOnExecSocket)
+                if fd < 0 { break }  // EAGAIN: the other process took it, or none left
+                continuation.yield(fd)
+            }
+        }
+        source.read.setCancelHandler { continuation.finish() }
+        source.read.resume()
+        await withDiscardingTaskGroup { group in
+            group.addTask { [stop] in
+                try? await stop.wait()
+                source.read.cancel()
+            }
+            for await fd in connections {
+                group.addTask { await self.serve(fd) }
+            }
+        }
+        // Stopped accepting because the process was replaced: return when asked to stop.
+        try? await stop.wait()
+    }
+
+    /// Stops accepting; the requests in hand are answered. Idempotent.
+    public func requestStop() async { stop.trigger() }
+
+    /// One connection: check the peer, read one request, answer it, close.
+    private func serve(_ fd: CInt) async {
+        let channel: ControlChannel
+        do {
+            channel = try ControlChannel(fd: fd, peerName: "control client", expectedPeer: nil, acceptsDescriptors: false, maxPayloadLength: configuration.maxRequestSize)
+        } catch {
+            Syscall.close(fd)
+            return
+        }
+        defer { channel.shutdown() }
+        let response: ControlResponse
+        do {
+            try ControlServer.admit(channel.fd)
+        } catch {
+            // Answer the refusal, then wait for the client's request (or its close), so the
+            // client is not reset mid-write before it reads why.
+            try? await channel.send(ControlWire.frame(ControlResponse(failure: error)), until: .now + configuration.requestTimeout)
+            _ = try? await channel.receive(until: .now + configuration.requestTimeout)
+            return
+        }
+        do {
+            guard let received = try await channel.receive(until: .now + configuration.requestTimeout) else { return }
+            let request = try ControlWire.decode(ControlRequest.self, from: received.frame, expecting: .controlRequest)
+            response = await answer(request)
+        } catch {
+            response = ControlResponse(failure: error as? HandoffError ?? HandoffError(.malformedPayload, "\(error)"))
+        }
+        try? await channel.send(ControlWire.frame(response), until: .now + configuration.requestTimeout)
+    }
+
+    private func answer(_ request: ControlRequest) async -> ControlResponse {
+        switch request.command {
+        case .status:
+            return ControlResponse(status: ControlStatus(upgrader: upgrader, runner: RunnerContext.current?.runner))
+        case .upgrade:
+            do {
+                return ControlResponse(pid: try await upgrader.upgrade())
+            } catch {
+                return ControlResponse(failure: error as? HandoffError ?? HandoffError(.childExited, "\(error)"))
+            }
+        }
+    }
+
+    /// Admits a peer of this process's user or root (`SO_PEERCRED`).
+    /// - Throws: ``HandoffError/Code/permissionDenied`` for anyone else.
+    static func admit(_ fd: CInt) throws(HandoffError) {
+        var pid: pid_t = 0, uid: uid_t = 0, gid: gid_t = 0
+        try Syscall.check("getsockopt(SO_PEERCRED)") { chandoff_peer_credentials(fd, &pid, &uid, &gid) }
+        guard uid == geteuid() || uid == 0 else {
+            throw HandoffError(.permissionDenied, "the control socket answers uid \(geteuid()) and root; the client (pid \(pid)) runs as uid \(uid)")
+        }
+    }
+
+    /// `mkdir -p` with mode 0700, then refuses a directory that is not this user's alone.
+    static func preparePrivateDirectory(_ path: String) throws(HandoffError) {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                throw HandoffError.system("mkdir(\(prefix))", errno: errno)
+            }
+        }
+        var info = stat()
+        try Syscall.check("stat(\(path))") { stat(path, &info) }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw HandoffError(.invalidArgument, "\(path) is not a directory") }
+        guard info.st_uid == geteuid() else {
+            throw HandoffError(.permissionDenied, "the control socket's directory \(path) belongs to uid \(info.st_uid), not to uid \(geteuid())")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw HandoffError(.permissionDenied, "the control socket's directory \(path) has mode 0\(String(info.st_mode & 0o7777, radix: 8)); it must be private to its user (chmod 0700)")
+        }
+    }
+}
+
+/// The listener's read source. `@unchecked Sendable`: set once, and dispatch sources may be
+/// cancelled from any thread.
+private final class AcceptSource: @unchecked Sendable {
+    let read: any DispatchSourceRead
+    init(_ read: any DispatchSourceRead) { self.read = read }
+}

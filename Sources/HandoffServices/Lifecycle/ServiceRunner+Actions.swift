@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Handoff
+import HandoffSystem
+
+// Performing the state machine's actions: the services' tasks, timers, signals, health polls.
+extension ServiceRunner {
+    /// Performs `actions`; returns whether the runner is finished.
+    func perform(_ actions: [RunnerAction], in group: inout DiscardingTaskGroup) async -> Bool {
+        var finished = false
+        for action in actions {
+            switch action {
+            case .launch(let index, let epoch):
+                launch(index, epoch: epoch, in: &group)
+            case .pollReadiness(let index, let epoch):
+                pollReadiness(index, epoch: epoch, in: &group)
+            case .stop(let index, let epoch, let cancelNow):
+                stop(index, epoch: epoch, cancelNow: cancelNow, in: &group)
+            case .cancel(let index, let epoch):
+                instance(index, epoch: epoch)?.abort.fulfill(())
+            case .drainParticipant(let index, let epoch):
+                guard let participant = services[index] as? any UpgradeParticipant else { break }
+                group.addTask {
+                    let result: Result<[HandoffConnection], any Error>
+                    do { result = .success(try await participant.drain()) } catch { result = .failure(error) }
+                    self.mailbox.post(.participantDrained(index, epoch: epoch, result))
+                }
+            case .resumeParticipant(let index, let connections):
+                await (services[index] as? any UpgradeParticipant)?.resume(connections)
+            case .completeDrain(let waiter, let result):
+                switch result {
+                case .success(let connections): waiter.resume(returning: connections)
+                case .failure(let error): waiter.resume(throwing: error)
+                }
+            case .completeResume(let waiter):
+                waiter.resume()
+            case .transition(let index, let state):
+                changeBroadcast.emit(ServiceStateChange(service: services[index].name, index: index, state: state))
+                let level: HandoffLogLevel = state == .running || state == .stopped ? .info : .debug
+                log(level, "service \(state)", service: index)
+            case .allRunning:
+                allRunning.fulfill(())
+                log(.info, "every service is running", service: nil)
+            case .armTotalStopDeadline:
+                guard let total = configuration.totalStopTimeout else { break }
+                group.addTask {
+                    try? await Task.sleep(for: total)
+                    if !Task.isCancelled { self.mailbox.post(.cancelRequested(reason: "the total stop deadline of \(total) passed")) }
+                }
+            case .log(let level, let message, let service):
+                log(level, message, service: service)
+            case .fatal(let index, let error):
+                failureBroadcast.emit(ServiceFailure(service: services[index].name, severity: .fatal, error: error))
+                log(.error, "fatal: \(error)", service: index)
+            case .finish:
+                finished = true
+            }
+        }
+        return finished
+    }
+
+    func addBackgroundTasks(to group: inout DiscardingTaskGroup) {
+        if let signals = stopSignalStream {
+            group.addTask {
+                var count = 0
+                for await number in signals {
+                    count += 1
+                    let name = ServiceRunner.signalName(number)
+                    self.mailbox.post(count == 1 ? .stopRequested(reason: "\(name) received") : .cancelRequested(reason: "\(name) received again"))
+                }
+            }
+        }
+        if let interval = configuration.healthPollInterval {
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    await self.pollHealth()
+                }
+            }
+        }
+    }
+
+    /// Asks every running service for its health (passive health checking).
+    func pollHealth() async {
+        let slots = machine.withLock { $0.slots }
+        for index in services.indices where slots[index].state == .running && !Task.isCancelled {
+            if let polled = await services[index].checkHealth() { health.report(polled, for: services[index].name) }
+        }
+    }
+
+    /// Reports a transient failure from inside a service.
+    func report(_ failure: ServiceFailure) {
+        failureBroadcast.emit(failure)
+        configuration.logger?.log(.warn, "transient failure: \(failure.error)", metadata: ["service": failure.service])
+    }
+
+    func log(_ level: HandoffLogLevel, _ message: String, service: Int?) {
+        guard let logger = configuration.logger else { return }
+        logger.log(level, message, metadata: service.map { ["service": services[$0].name] } ?? [:])
+    }
+
+    static func signalName(_ number: Int32) -> String {
+        switch number {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGHUP: "SIGHUP"
+        default: "signal \(number)"
+        }
+    }
+
+    // MARK: One service
+
+    private func instance(_ index: Int, epoch: Int) -> ServiceInstance? {
+        instances.withLock { $0[index] }.flatMap { $0.epoch == epoch ? $0 : nil }
+    }
+
+    private func context(_ index: Int, _ instance: ServiceInstance) -> RunnerContext {
+        let name = services[index].name
+        return RunnerContext(name: name, service: name, stopSignal: instance.stopSignal, runner: self, index: index) { [weak self] in
+            self?.report($0)
+        }
+    }
+
+    private func launch(_ index: Int, epoch: Int, in group: inout DiscardingTaskGroup) {
+        let instance = ServiceInstance(epoch: epoch)
+        instances.withLock { $0[index] = instance }
+        let service = services[index]
+        let context = context(index, instance)
+        group.addTask {
+            var failure: (any Error)?
+            do {
+                try await RunnerContext.$current.withValue(context) {
+                    try await StopSignal.$current.withValue(instance.stopSignal) {
+                        try await ServiceInstance.abortable(instance.abort) {
+                            try await service.initialize()
+                            self.mailbox.post(.initialized(index, epoch: epoch))
+                            guard !instance.stopSignal.isTriggered else { return }
+                            try await service.run()
+                        }
+                    }
+                }
+            } catch is CancellationError {
+                failure = CancellationError()
+            } catch let error as HandoffError {
+                failure = error.context("service \(service.name)")
+            } catch {
+                failure = HandoffError(.serviceFailed, "service \(service.name) failed: \(error)")
+            }
+            instance.finished.fulfill(())
+            self.mailbox.post(.finished(index, epoch: epoch, error: failure))
+        }
+    }
+
+    private func pollReadiness(_ index: Int, epoch: Int, in group: inout DiscardingTaskGroup) {
+        guard let instance = instance(index, epoch: epoch) else { return }
+        let service = services[index]
+        let context = context(index, instance)
+        let timeout = service.readinessTimeout ?? configuration.readinessTimeout
+        let interval = configuration.readinessPollInterval
+        let deadline = ContinuousClock.now + timeout
+        group.addTask {
+            let outcome = await withTaskGroup(of: RunnerEvent?.self) { race -> RunnerEvent? in
+                race.addTask {
+                    while !Task.isCancelled && self.machine.withLock({ $0.isStarting(index, epoch: epoch) }) {
+                        let ready = await RunnerContext.$current.withValue(context) {
+                            (try? await service.checkReadiness()) ?? false
+                        }
+                        if ready { return .ready(index, epoch: epoch) }
+                        try? await Task.sleep(for: interval)
+                    }
+                    return nil
+                }
+                race.addTask {
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    guard !Task.isCancelled else { return nil }
+                    return .notReady(index, epoch: epoch, HandoffError(.serviceNotReady, "service \(service.name) was not ready within \(timeout)"))
+                }
+                let first = await race.next() ?? nil
+                race.cancelAll()
+                return first
+            }
+            if let outcome { self.mailbox.post(outcome) }
+        }
+    }
+
+    private func stop(_ index: Int, epoch: Int, cancelNow: Bool, in group: inout DiscardingTaskGroup) {
+        guard let instance = instance(index, epoch: epoch) else { return }
+        let service = services[index]
+        let context = context(index, instance)
+        instance.stopSignal.trigger()
+        if cancelNow { instance.abort.fulfill(()) }
+        group.addTask {
+            try? await RunnerContext.$current.withValue(context) {
+                try await ServiceInstance.abortable(instance.abort) { await service.requestStop() }
+            }
+        }
+        let deadline = ContinuousClock.now + (service.stopTimeout ?? configuration.stopTimeout)
+        group.addTask {
+            let passed = await withTaskGroup(of: Bool.self) { race -> Bool in
+                race.addTask {
+                    try? await Task.sleep(until: deadline, tolerance: .milliseconds(1), clock: .continuous)
+                    return !Task.isCancelled
+                }
+                race.addTask {
+                    _ = try? await instance.finished.wait()
+                    return false
+                }
+                let first = await race.next() ?? false
+                race.cancelAll()
+                return first
+            }
+            if passed { self.mailbox.post(.stopDeadline(index, epoch: epoch)) }
+        }
+    }
+}

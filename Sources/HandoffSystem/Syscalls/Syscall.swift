@@ -1,0 +1,82 @@
+import CHandoff
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one funnel every system call of the package goes through: it retries on `EINTR` and
+/// turns `-1` into a ``HandoffError`` that names the call.
+///
+/// Keeping every call behind this seam means a Darwin port touches this folder only, and a
+/// test can see exactly which call failed from the error's reason.
+package enum Syscall {
+    /// Runs `body` until it does not fail with `EINTR`; throws on `-1`.
+    @discardableResult
+    @inline(__always)
+    package static func check<T: FixedWidthInteger>(
+        _ call: @autoclosure () -> String,
+        retryOnInterrupt: Bool = true,
+        _ body: () -> T
+    ) throws(HandoffError) -> T {
+        while true {
+            let result = body()
+            if result != -1 { return result }
+            let error = errno
+            if error == EINTR && retryOnInterrupt { continue }
+            throw HandoffError.system(call(), errno: error)
+        }
+    }
+
+    /// For calls that return an errno value (0 on success) instead of setting errno.
+    static func checkReturned(_ call: String, _ body: () -> Int32) throws(HandoffError) {
+        let rc = body()
+        if rc != 0 { throw HandoffError.system(call, errno: rc) }
+    }
+
+    /// close(2), ignoring EINTR (on Linux the descriptor is gone either way).
+    package static func close(_ fd: CInt) {
+        _ = Glibc.close(fd)
+    }
+
+    /// Sets or clears O_NONBLOCK.
+    package static func setNonBlocking(_ fd: CInt, _ on: Bool = true) throws(HandoffError) {
+        let flags = try check("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
+        let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
+        if wanted != flags { try check("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, wanted) } }
+    }
+
+    /// Sets FD_CLOEXEC.
+    package static func setCloseOnExec(_ fd: CInt) throws(HandoffError) {
+        let flags = try check("fcntl(F_GETFD)") { fcntl(fd, F_GETFD) }
+        if flags & FD_CLOEXEC == 0 {
+            try check("fcntl(F_SETFD)") { fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
+    /// getsockopt(2) of an `Int32` option at SOL_SOCKET.
+    package static func socketOption(_ fd: CInt, _ option: Int32, _ name: String) throws(HandoffError) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        try check("getsockopt(\(name))") { getsockopt(fd, SOL_SOCKET, option, &value, &length) }
+        return value
+    }
+
+    /// setsockopt(2) of an `Int32` option.
+    package static func setSocketOption(_ fd: CInt, _ level: Int32, _ option: Int32, _ value: Int32, _ name: String) throws(HandoffError) {
+        var value = value
+        try check("setsockopt(\(name))") {
+            setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+}
+
+/// `SOCK_STREAM`, which Glibc imports as an enum case.
+package let streamSocket = Int32(SOCK_STREAM.rawValue)
+/// `SOCK_DGRAM`.
+package let datagramSocket = Int32(SOCK_DGRAM.rawValue)
+/// `SOCK_CLOEXEC`.
+package let closeOnExecSocket = Int32(SOCK_CLOEXEC.rawValue)
+
+/// The text before the first NUL of a buffer a C function filled.
+package func string(fromNulTerminated buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
