@@ -118,30 +118,7 @@ configuration.logger = nil
 configuration.healthPollInterval = nil
 let workers = try WorkerGroup(name: "workers", count: 1, worker: worker)
 let runner = ServiceRunner(services: [UpgraderService(upgrader) { say("upgrader ready") }, workers], configuration: configuration)
-let events = upgrader.events()
-let status: Int32 = await withTaskGroup(of: Int32?.self) { group in
-    group.addTask {
-        for await event in events { say("event \(event)") }
-        return nil
-    }
-    group.addTask {
-        do {
-            try await runner.run()
-            if !upgrader.isReplaced { try await upgrader.shutdown() }
-            return 0
-        } catch {
-            say("run-failed reason=\"\(error)\"")
-            return 1
-        }
-    }
-    var status: Int32 = 1
-    for await result in group {
-        if let result {
-            status = result
-            group.cancelAll()
-        }
-    }
-    return status
-}
-say("exit status=\(status) replaced=\(upgrader.isReplaced)")
-exit(status)
+let outcome = await HandoffMain.run(runner, upgrader: upgrader) { say("event \($0)") }
+if let error = outcome.error { say("run-failed reason=\"\(error)\"") }
+say("exit status=\(outcome.status) replaced=\(outcome.replaced)")
+exit(outcome.status)

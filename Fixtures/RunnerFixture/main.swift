@@ -73,35 +73,20 @@ let runner = ServiceRunner(
 runner.metrics.counter("fixture_ticks_total", help: "The sum of the generations this process and its predecessors ran as.").increment(by: Double(generation))
 say("admin port=\(adminServer.boundAddress?.port ?? 0)")
 
-let events = upgrader.events()
 let changes = runner.stateChanges()
-let status: Int32 = await withTaskGroup(of: Int32?.self) { group in
-    group.addTask {
-        for await event in events { say("event \(event)") }
-        return nil
-    }
+let outcome = await withTaskGroup(of: HandoffMain.Outcome?.self) { group in
     group.addTask {
         for await change in changes { say("service \(change.service) \(change.state)") }
         return nil
     }
-    group.addTask {
-        do {
-            try await runner.run()
-            if !upgrader.isReplaced { try await upgrader.shutdown() }
-            return 0
-        } catch {
-            say("run-failed reason=\"\(error)\"")
-            return 1
-        }
+    group.addTask { await HandoffMain.run(runner, upgrader: upgrader) { say("event \($0)") } }
+    var outcome: HandoffMain.Outcome?
+    for await result in group where result != nil {
+        outcome = result
+        group.cancelAll()
     }
-    var status: Int32 = 1
-    for await result in group {
-        if let result {
-            status = result
-            group.cancelAll()
-        }
-    }
-    return status
+    return outcome!
 }
-say("exit status=\(status) replaced=\(upgrader.isReplaced)")
-exit(status)
+if let error = outcome.error { say("run-failed reason=\"\(error)\"") }
+say("exit status=\(outcome.status) replaced=\(outcome.replaced)")
+exit(outcome.status)
