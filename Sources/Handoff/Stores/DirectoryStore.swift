@@ -259,10 +259,11 @@ public final class DirectoryStore: HandoffStore {
         }
     }
 
-    /// Runs blocking file work on the store's queue.
+    /// Runs blocking file work on the store's queue (with the task's injected faults, if any).
     private static func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
+        let work = Syscall.carryingFaults(body)
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
         }
     }
 

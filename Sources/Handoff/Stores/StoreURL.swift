@@ -11,13 +11,13 @@ import HandoffSystem
 ///   FoundationNetworking, which this module does not load): open it with
 ///   `EtcdStore(configuration: EtcdConfiguration(parsing: url))`; here the URL is refused with
 ///   ``HandoffError/Code/unsupported``. `handoffctl` opens both.
-public enum StoreURL {
+package enum StoreURL {
     /// The store `url` names.
     /// - Parameter url: `dir:PATH` or `etcd://HOST:PORT`.
     /// - Throws: ``HandoffError``: ``HandoffError/Code/invalidArgument`` for a URL of no known
     ///   form; ``HandoffError/Code/storeFailed`` for a directory that does not exist or is not
     ///   a private store; ``HandoffError/Code/unsupported`` for a store this build lacks.
-    public static func open(_ url: String) throws -> any HandoffStore {
+    package static func open(_ url: String) throws -> any HandoffStore {
         if url.hasPrefix("dir:") {
             let path = String(url.dropFirst(4))
             var info = stat()

@@ -1,6 +1,6 @@
 import HandoffSystem
 /// The kind of a control-channel frame.
-public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+package enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Child → parent: `pid, build id`; the first frame.
     case hello = 1
     /// Parent → child: a batch of named descriptors; the descriptors ride along as `SCM_RIGHTS`.
@@ -27,7 +27,7 @@ public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Process → operator, on the control socket: the answer (``ControlResponse``, JSON).
     case controlResponse = 12
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .hello: "HELLO"
         case .fds: "FDS"
@@ -49,34 +49,34 @@ public enum FrameType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 ///
 /// On the wire: `"HOFF" | version u8 | type u8 | flags u16 | length u32 | payload | crc32c u32`,
 /// integers big-endian, the checksum over everything before it.
-public struct Frame: Sendable, Hashable {
+package struct Frame: Sendable, Hashable {
     /// The protocol version this build speaks.
-    public static let protocolVersion: UInt8 = 1
+    package static let protocolVersion: UInt8 = 1
     /// `"HOFF"`.
-    public static let magic: [UInt8] = Array("HOFF".utf8)
+    package static let magic: [UInt8] = Array("HOFF".utf8)
     /// Bytes before the payload.
-    public static let headerLength = 12
+    package static let headerLength = 12
     /// Bytes after the payload.
-    public static let trailerLength = 4
+    package static let trailerLength = 4
     /// The default cap on a payload: 64 MiB.
-    public static let defaultMaxPayloadLength = 64 << 20
+    package static let defaultMaxPayloadLength = 64 << 20
 
     /// What the frame is.
-    public var type: FrameType
+    package var type: FrameType
     /// Reserved for per-type flags; zero today.
-    public var flags: UInt16
+    package var flags: UInt16
     /// The frame's contents.
-    public var payload: [UInt8]
+    package var payload: [UInt8]
 
     /// Creates a frame.
-    public init(_ type: FrameType, flags: UInt16 = 0, payload: [UInt8] = []) {
+    package init(_ type: FrameType, flags: UInt16 = 0, payload: [UInt8] = []) {
         self.type = type
         self.flags = flags
         self.payload = payload
     }
 
     /// The frame as bytes on the wire.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: Frame.headerLength + payload.count + Frame.trailerLength)
         writer.raw(Frame.magic)
         writer.u8(Frame.protocolVersion)

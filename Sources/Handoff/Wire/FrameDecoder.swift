@@ -5,9 +5,9 @@ import HandoffSystem
 /// The header is checked as soon as it is complete, so an oversized or alien frame is refused
 /// before its payload is buffered. After an error the stream is unusable: the decoder keeps
 /// failing, and nothing from the bad frame is returned.
-public struct FrameDecoder: Sendable {
+package struct FrameDecoder: Sendable {
     /// The largest payload accepted.
-    public let maxPayloadLength: Int
+    package let maxPayloadLength: Int
     private var buffer: [UInt8] = []
     private var start = 0
     private var failure: HandoffError?
@@ -15,15 +15,15 @@ public struct FrameDecoder: Sendable {
     /// Creates a decoder.
     /// - Parameter maxPayloadLength: The largest payload accepted; larger frames are refused
     ///   with ``HandoffError/Code/frameTooLarge``.
-    public init(maxPayloadLength: Int = Frame.defaultMaxPayloadLength) {
+    package init(maxPayloadLength: Int = Frame.defaultMaxPayloadLength) {
         self.maxPayloadLength = maxPayloadLength
     }
 
     /// Bytes received but not yet returned as frames.
-    public var bufferedCount: Int { buffer.count - start }
+    package var bufferedCount: Int { buffer.count - start }
 
     /// Adds bytes read from the stream.
-    public mutating func append<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+    package mutating func append<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
             start = 0
@@ -32,7 +32,7 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Adds bytes read from the stream.
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         append(bytes.bindMemory(to: UInt8.self))
     }
 
@@ -40,7 +40,7 @@ public struct FrameDecoder: Sendable {
     /// - Throws: ``HandoffError`` with ``HandoffError/Code/badMagic``,
     ///   ``HandoffError/Code/unsupportedVersion``, ``HandoffError/Code/unknownFrameType``,
     ///   ``HandoffError/Code/frameTooLarge`` or ``HandoffError/Code/checksumMismatch``.
-    public mutating func next() throws(HandoffError) -> Frame? {
+    package mutating func next() throws(HandoffError) -> Frame? {
         if let failure { throw failure }
         do {
             return try decode()
@@ -51,7 +51,7 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Call at end of stream: throws ``HandoffError/Code/truncatedFrame`` if a frame was cut off.
-    public func finish() throws(HandoffError) {
+    package func finish() throws(HandoffError) {
         if let failure { throw failure }
         if bufferedCount > 0 {
             throw HandoffError(.truncatedFrame, "stream ended \(bufferedCount) bytes into a frame")

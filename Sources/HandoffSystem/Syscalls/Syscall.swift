@@ -4,10 +4,11 @@ import Glibc
 #endif
 
 /// The one funnel every system call of the package goes through: it retries on `EINTR` and
-/// turns `-1` into a ``HandoffError`` that names the call.
+/// turns `-1` into a ``HandoffError`` that names the call, with its ``Errno``.
 ///
-/// Keeping every call behind this seam means a Darwin port touches this folder only, and a
-/// test can see exactly which call failed from the error's reason.
+/// Keeping every call behind this seam means a Darwin port touches this folder only, a test can
+/// see exactly which call failed from the error's reason, and a test can make any call fail
+/// (``SyscallFaults``).
 package enum Syscall {
     /// Runs `body` until it does not fail with `EINTR`; throws on `-1`.
     @discardableResult
@@ -18,18 +19,30 @@ package enum Syscall {
         _ body: () -> T
     ) throws(HandoffError) -> T {
         while true {
-            let result = body()
-            if result != -1 { return result }
-            let error = errno
+            let error: Int32
+            if let faults = SyscallFaults.current, let injected = faults.take(call()) {
+                error = injected.rawValue
+            } else {
+                let result = body()
+                if result != -1 { return result }
+                error = errno
+            }
             if error == EINTR && retryOnInterrupt { continue }
             throw HandoffError.system(call(), errno: error)
         }
     }
 
     /// For calls that return an errno value (0 on success) instead of setting errno.
-    static func checkReturned(_ call: String, _ body: () -> Int32) throws(HandoffError) {
-        let rc = body()
+    package static func checkReturned(_ call: String, _ body: () -> Int32) throws(HandoffError) {
+        let rc = SyscallFaults.current?.take(call)?.rawValue ?? body()
         if rc != 0 { throw HandoffError.system(call, errno: rc) }
+    }
+
+    /// Wraps blocking work that will run on a thread of its own so that it keeps the calling
+    /// task's injected faults (``SyscallFaults``): task-locals do not cross a dispatch queue.
+    package static func carryingFaults<T>(_ body: @escaping @Sendable () throws -> T) -> @Sendable () throws -> T {
+        guard let faults = SyscallFaults.current else { return body }
+        return { try SyscallFaults.$current.withValue(faults) { try body() } }
     }
 
     /// close(2), ignoring EINTR (on Linux the descriptor is gone either way).
