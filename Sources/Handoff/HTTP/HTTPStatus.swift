@@ -1,4 +1,3 @@
-import Handoff
 
 import HandoffSystem
 /// The response statuses the servers send, each with its status line and a short body.

@@ -57,9 +57,7 @@ public final class DirectoryStore: HandoffStore {
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         self.directory = path
         do throws(HandoffError) {
-            guard !path.isEmpty else { throw HandoffError(.invalidArgument, "the directory path is empty") }
-            try DirectoryStore.makeDirectories(path)
-            try DirectoryStore.checkPrivate(path)
+            try PrivateDirectory.prepare(path)
         } catch {
             throw HandoffError(.storeFailed, "cannot use \(path) as a state store: \(error.reason)", errno: error.errno)
         }
@@ -222,32 +220,6 @@ public final class DirectoryStore: HandoffStore {
     }
 
     // MARK: Set-up
-
-    /// `mkdir -p` with mode 0700.
-    private static func makeDirectories(_ path: String) throws(HandoffError) {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw HandoffError.system("mkdir(\(prefix))", errno: errno)
-            }
-        }
-    }
-
-    /// Refuses a directory that is not one, is not ours, is open to others, or is unwritable.
-    private static func checkPrivate(_ path: String) throws(HandoffError) {
-        var info = stat()
-        try Syscall.check("stat(\(path))") { stat(path, &info) }
-        guard info.st_mode & S_IFMT == S_IFDIR else { throw HandoffError(.storeFailed, "\(path) is not a directory") }
-        guard info.st_uid == geteuid() else {
-            throw HandoffError(.storeFailed, "\(path) belongs to uid \(info.st_uid), not to this process's uid \(geteuid())")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            let mode = String(info.st_mode & 0o7777, radix: 8)
-            throw HandoffError(.storeFailed, "\(path) has mode 0\(mode); a store must be private to its user (chmod 0700)")
-        }
-        try Syscall.check("faccessat(\(path), W_OK|X_OK)") { faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) }
-    }
 
     /// Removes temporary files whose writer has died (best effort).
     private func removeAbandonedTemporaries() {

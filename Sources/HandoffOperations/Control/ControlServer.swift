@@ -148,23 +148,12 @@ public final class ControlServer: ManagedService {
         }
     }
 
-    /// `mkdir -p` with mode 0700, then refuses a directory that is not this user's alone.
+    /// The control socket's directory: made private (0700), refused if anybody else can enter it.
     static func preparePrivateDirectory(_ path: String) throws(HandoffError) {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw HandoffError.system("mkdir(\(prefix))", errno: errno)
-            }
-        }
-        var info = stat()
-        try Syscall.check("stat(\(path))") { stat(path, &info) }
-        guard info.st_mode & S_IFMT == S_IFDIR else { throw HandoffError(.invalidArgument, "\(path) is not a directory") }
-        guard info.st_uid == geteuid() else {
-            throw HandoffError(.permissionDenied, "the control socket's directory \(path) belongs to uid \(info.st_uid), not to uid \(geteuid())")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            throw HandoffError(.permissionDenied, "the control socket's directory \(path) has mode 0\(String(info.st_mode & 0o7777, radix: 8)); it must be private to its user (chmod 0700)")
+        do throws(HandoffError) {
+            try PrivateDirectory.prepare(path)
+        } catch {
+            throw error.context("the control socket's directory")
         }
     }
 }

@@ -29,6 +29,9 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidAddress = Code("invalidAddress")
         /// The task doing the work was cancelled: nothing failed, the caller gave up.
         public static let cancelled = Code("cancelled")
+        /// Access refused: a control-socket client of another user, a private directory others can
+        /// enter or that belongs to another user, or the operating system said no.
+        public static let permissionDenied = Code("permissionDenied")
     }
 
     /// What kind of failure this is.
