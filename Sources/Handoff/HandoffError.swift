@@ -90,6 +90,9 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notReady = Code("notReady")
         /// The process has already been replaced by a successor.
         public static let alreadyReplaced = Code("alreadyReplaced")
+        /// The process is PID 1 of its PID namespace without a keeper: its exit after a handover
+        /// would end its successor too, so the upgrade is refused (see ``KeeperMode``).
+        public static let noKeeper = Code("noKeeper")
         /// The new process could not be started.
         public static let spawnFailed = Code("spawnFailed")
         /// The new process exited (or closed the control channel) before it took over.
