@@ -36,7 +36,7 @@ struct KeeperProcessTests {
                     while !stop.load(ordering: .acquiring) {
                         let response = try client.get("/count")
                         guard response.status == 200 else { throw Client.Failure(description: "status \(response.status)") }
-                        answered.add(1, ordering: .relaxing)
+                        answered.add(1, ordering: .relaxed)
                     }
                 } catch {
                     failures.withLock { $0.append("\(error)") }

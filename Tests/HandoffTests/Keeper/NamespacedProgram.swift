@@ -11,7 +11,11 @@ import Testing
 final class NamespacedProgram: Sendable {
     let directory: URL
     private let process: Process
-    private let lines = Mutex<[String]>([])
+    /// What the program printed; shared with the reader thread.
+    private final class Lines: Sendable {
+        let all = Mutex<[String]>([])
+    }
+    private let log = Lines()
 
     /// Starts `executable` (default: the built `program`) with `arguments`; `environment` is
     /// added to the test's own. Lines are those on stdout that start with `program`.
@@ -40,7 +44,7 @@ final class NamespacedProgram: Sendable {
         try process.run()
         let reader = pipe.fileHandleForReading
         let prefix = program + " "
-        Thread { [lines] in
+        Thread { [log] in
             var pending = Data()
             while true {
                 let chunk = reader.availableData
@@ -49,7 +53,7 @@ final class NamespacedProgram: Sendable {
                 while let newline = pending.firstIndex(of: 0x0A) {
                     let text = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                     pending.removeSubrange(pending.startIndex...newline)
-                    if text.hasPrefix(prefix) { lines.withLock { $0.append(text) } }
+                    if text.hasPrefix(prefix) { log.all.withLock { $0.append(text) } }
                 }
             }
         }.start()
@@ -63,8 +67,8 @@ final class NamespacedProgram: Sendable {
         }
     }
 
-    var lineCount: Int { lines.withLock { $0.count } }
-    var allLines: [String] { lines.withLock { $0 } }
+    var lineCount: Int { log.all.withLock { $0.count } }
+    var allLines: [String] { log.all.withLock { $0 } }
 
     /// Waits for a line containing `text` (and `generation=N` if given) after the first `start`.
     @discardableResult
@@ -73,7 +77,7 @@ final class NamespacedProgram: Sendable {
         var found: String?
         try FixtureProcess.waitUntil("a line with \(text.debugDescription) (generation \(generation.map(String.init) ?? "any"));\n\(allLines.joined(separator: "\n"))",
                                      timeout: timeout, sourceLocation: sourceLocation) {
-            found = lines.withLock { $0.dropFirst(start).first { $0.contains(text) && (generation == nil || $0.contains(" generation=\(generation!) ")) } }
+            found = log.all.withLock { $0.dropFirst(start).first { $0.contains(text) && (generation == nil || $0.contains(" generation=\(generation!) ")) } }
             return found != nil
         }
         return found!
