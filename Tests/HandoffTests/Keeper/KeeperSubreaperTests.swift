@@ -1,11 +1,12 @@
 import Foundation
+@testable import Handoff
 import Testing
 
 /// `HANDOFF_KEEPER=always` outside a container: the keeper is the child subreaper, and passes
 /// on to a service manager above it what the main process says (never `MAINPID=`).
 @Suite("the keeper outside a container, under a service manager", .serialized, .offCooperativePool)
 struct KeeperSubreaperTests {
-    @Test("upgrades through the keeper: the manager sees READY, RELOADING, READY from the keeper's pid and no MAINPID; SIGTERM ends the main process and the keeper",
+    @Test("upgrades through the keeper: the manager sees READY, RELOADING, READY from the keeper's pid and no MAINPID; a stranger's message is dropped; SIGTERM ends the main process and the keeper",
           .timeLimit(.minutes(1)))
     func forwardsUpward() throws {
         let notify = try NotifySocket()
@@ -20,6 +21,13 @@ struct KeeperSubreaperTests {
         #expect(ready.match.pid == keeper)  // the keeper speaks for the main process
         #expect(ready.match.lines == ["READY=1", "STATUS=generation 1: serving"])
 
+        // A process that is not the main one finds the keeper's socket: what it says is dropped.
+        let environ = try #require(try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(first)/environ")))
+        let socket = try #require(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            .first { $0.hasPrefix("NOTIFY_SOCKET=") }?.dropFirst("NOTIFY_SOCKET=".count))
+        #expect(socket != notify.path)
+        try SystemdNotifier(socket: String(socket)).notify(["STATUS=forged", "STOPPING=1"])
+
         #expect(kill(keeper, SIGHUP) == 0)
         let second = try fixture.waitFor("event predecessor-exited", generation: 2).pid
         let reloaded = try notify.waitFor { $0.lines.contains("READY=1") }
@@ -27,6 +35,7 @@ struct KeeperSubreaperTests {
         #expect(reloaded.match.lines == ["READY=1", "STATUS=generation 2: serving"])
         #expect(reloaded.skipped.contains { $0.lines.first == "RELOADING=1" })
         #expect(!(reloaded.skipped + [reloaded.match]).contains { message in message.lines.contains { $0.hasPrefix("MAINPID=") } })
+        #expect(!reloaded.skipped.contains { $0.lines.contains("STATUS=forged") })
 
         // The orphaned successor is the keeper's child (subreaper), and nothing else is left.
         try FixtureProcess.waitUntil("the successor reparented to the keeper") {
