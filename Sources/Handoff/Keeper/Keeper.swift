@@ -13,7 +13,8 @@ import Glibc
 ///
 /// The child learns where to send its notifications from `NOTIFY_SOCKET` (the keeper's own
 /// socket) and that it is kept from `HANDOFF_KEEPER_PID`, so it does not become a keeper in turn.
-enum Keeper {
+/// `handoff-keeper` (Sources/HandoffKeeper) runs the same loop in front of any program.
+package enum Keeper {
     /// Set in the child's environment to the keeper's pid.
     static let childVariable = "HANDOFF_KEEPER_PID"
     /// Overrides ``UpgraderConfiguration/keeper``.
@@ -52,7 +53,7 @@ enum Keeper {
     /// - Parameters:
     ///   - executablePath: The program to run as the first main process.
     ///   - arguments: Its arguments, `argv[0]` included.
-    static func run(executablePath: String, arguments: [String]) -> Never {
+    package static func run(executablePath: String, arguments: [String]) -> Never {
         let trapped = [SIGCHLD] + forwardedSignals
         let signalFD = trapped.withUnsafeBufferPointer { chandoff_keeper_signal_pipe($0.baseAddress, Int32($0.count)) }
         guard signalFD >= 0 else { fail("cannot trap signals: \(String(cString: strerror(errno)))") }

@@ -151,6 +151,25 @@ struct KeeperProcessTests {
         #expect(try demo.waitForExit() == 0)
     }
 
+    @Test("handoff-keeper as the entrypoint in front of the demo: upgrades keep one server, the demo does not keep a second time, SIGTERM exits 0",
+          .timeLimit(.minutes(1)))
+    func separateEntrypoint() throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-keeper-store-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: store) }
+        let demo = try NamespacedProgram(executable: FixtureProcess.binary("handoff-keeper"),
+                                         arguments: [FixtureProcess.binary("handoff-demo").path, "--listen", "127.0.0.1:0", "--state-dir", store.path])
+        let port = try demo.port()
+        let keeper = try demo.pidOne()
+        let first = try demo.waitForOneServer()  // one process below PID 1: no keeper inside the keeper
+        #expect(try HTTPClient(port: port).get("/count").body == "1")
+        #expect(kill(keeper, SIGHUP) == 0)
+        try demo.waitFor("event=took-over", generation: 2)
+        #expect(try demo.waitForOneServer() != first)
+        #expect(try HTTPClient(port: port).get("/count").body == "2")
+        #expect(kill(keeper, SIGTERM) == 0)
+        #expect(try demo.waitForExit() == 0)
+    }
+
     /// Replaces the file at `path` as a deploy does: a new file (close-on-exec), then rename(2).
     static func deploy(_ program: String, to path: URL) throws {
         let staging = path.appendingPathExtension("new")
