@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "HandoffEtcd", targets: ["HandoffEtcd"]),
         .executable(name: "handoff-demo", targets: ["HandoffDemo"]),
         .executable(name: "handoffctl", targets: ["HandoffCtl"]),
+        .executable(name: "handoff-keeper", targets: ["HandoffKeeper"]),
     ],
     targets: [
         // C for what Swift cannot import: CMSG_* macros, SCM_CREDENTIALS, posix_spawn
@@ -67,6 +68,13 @@ let package = Package(
         .executableTarget(
             name: "HandoffCtl",
             dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd"],
+            swiftSettings: swiftSettings
+        ),
+        // PID 1 in front of a Handoff program in a container (Sources/HandoffKeeper): the same
+        // loop as the keeper an Upgrader becomes by itself as PID 1.
+        .executableTarget(
+            name: "HandoffKeeper",
+            dependencies: ["Handoff", "HandoffSystem"],
             swiftSettings: swiftSettings
         ),
         // A program the tests spawn as parent and child of real upgrades; its behaviour is

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Upgrade latency: SIGHUP → new process READY and SIGHUP → old process gone, median and max over
 # COUNT upgrades (default 20): the idle demo built normally and with -static-stdlib, then the
-# fixture handing over 1, 100, 1000 and 10000 extra descriptors.
+# fixture handing over 1, 100, 1000 and 10000 extra descriptors. The dynamic demo is also measured
+# through the keeper that runs it as PID 1 of a container, with the ratio to the direct path.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 count=${COUNT:-20}
@@ -12,8 +13,8 @@ swift build -c release --product handoff-bench >/dev/null
 swift build -c release --scratch-path .build-static -Xswiftc -static-stdlib --product handoff-demo >/dev/null
 bench=.build/release/handoff-bench
 
-echo "== idle demo, dynamic stdlib"
-"$bench" upgrades --binary .build/release/handoff-demo --count "$count" -- --listen 127.0.0.1:0
+echo "== idle demo, dynamic stdlib; then through the keeper (PID 1's, HANDOFF_KEEPER=always) in the same run"
+"$bench" upgrades --binary .build/release/handoff-demo --count "$count" --keeper -- --listen 127.0.0.1:0
 echo "== idle demo, -static-stdlib"
 "$bench" upgrades --binary .build-static/release/handoff-demo --count "$count" -- --listen 127.0.0.1:0
 echo "== handed-over descriptors (fixture, dynamic stdlib)"

@@ -61,6 +61,9 @@ extension HandoffError.Code {
     public static let notReady = Self("notReady")
     /// The process has already been replaced by a successor.
     public static let alreadyReplaced = Self("alreadyReplaced")
+    /// The process is PID 1 of its PID namespace without a keeper: its exit after a handover
+    /// would end its successor too, so the upgrade is refused (see ``KeeperMode``).
+    public static let noKeeper = Self("noKeeper")
     /// The new process could not be started.
     public static let spawnFailed = Self("spawnFailed")
     /// The new process exited (or closed the control channel) before it took over.

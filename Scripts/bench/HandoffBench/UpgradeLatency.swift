@@ -8,16 +8,41 @@ import HandoffOperations
 ///
 /// READY is timed when the old process's "successor-ready" line is read from the shared stdout
 /// pipe; the exit is timed by a pidfd becoming readable, which the kernel signals at exit.
+///
+/// With `keeper`, the same run also measures every upgrade through the keeper
+/// (`HANDOFF_KEEPER=always`: SIGHUP goes to the keeper, which forwards it to the current main
+/// process) and prints the ratio to the direct baseline.
 struct UpgradeLatency {
     let binary: String
     let arguments: [String]
     let count: Int
     let extraDescriptors: Int?
+    var keeper = false
 
     func run() throws {
-        var environment: [String: String] = [:]
+        let label = extraDescriptors.map { "\($0) extra fds" } ?? "idle demo"
+        let direct = try measure(throughKeeper: false)
+        report(label, direct)
+        guard keeper else { return }
+        let kept = try measure(throughKeeper: true)
+        report(label + ", keeper", kept)
+        say(String(format: "keeper/direct    SIGHUP→READY median ratio %.2f   SIGHUP→old gone median ratio %.2f",
+                     milliseconds(median(kept.toReady)) / milliseconds(median(direct.toReady)),
+                     milliseconds(median(kept.toGone)) / milliseconds(median(direct.toGone))))
+    }
+
+    private func report(_ label: String, _ times: (toReady: [Duration], toGone: [Duration])) {
+        say(String(format: "%-22@ upgrades=%d  SIGHUP→READY median %7.2f ms  max %7.2f ms   SIGHUP→old gone median %7.2f ms  max %7.2f ms",
+                     label as NSString, count,
+                     milliseconds(median(times.toReady)), milliseconds(times.toReady.max()!),
+                     milliseconds(median(times.toGone)), milliseconds(times.toGone.max()!)))
+    }
+
+    private func measure(throughKeeper: Bool) throws -> (toReady: [Duration], toGone: [Duration]) {
+        var environment: [String: String] = ["HANDOFF_KEEPER": throughKeeper ? "always" : "off"]
         if let extraDescriptors { environment["FIXTURE_EXTRA_FDS"] = String(extraDescriptors) }
         let watcher = try LineWatcher(binary: binary, arguments: arguments, environment: environment)
+        let keeperPID = watcher.process.processIdentifier
         let first = try watcher.wait(after: 0, "of the first generation being ready") {
             $0.contains("listening=") || $0.hasSuffix(" ready")
         }
@@ -30,7 +55,7 @@ struct UpgradeLatency {
             guard pidfd >= 0 else { throw LineWatcher.Timeout(description: "pidfd_open(\(serving)) failed: errno \(errno)") }
             let old = serving
             let start = ContinuousClock.now
-            kill(old, SIGHUP)
+            kill(throughKeeper ? keeperPID : old, SIGHUP)
             let ready = try watcher.wait(after: mark, "successor-ready from \(old)") {
                 $0.contains("successor-ready") && LineWatcher.speaker(of: $0) == old
             }
@@ -49,12 +74,9 @@ struct UpgradeLatency {
             mark = watcher.count
             serving = successor
         }
-        kill(serving, SIGTERM)
-        let label = extraDescriptors.map { "\($0) extra fds" } ?? "idle demo"
-        say(String(format: "%-16@ upgrades=%d  SIGHUP→READY median %7.2f ms  max %7.2f ms   SIGHUP→old gone median %7.2f ms  max %7.2f ms",
-                     label as NSString, count,
-                     milliseconds(median(toReady)), milliseconds(toReady.max()!),
-                     milliseconds(median(toGone)), milliseconds(toGone.max()!)))
+        kill(throughKeeper ? keeperPID : serving, SIGTERM)
+        watcher.process.waitUntilExit()
+        return (toReady, toGone)
     }
 
     private func median(_ values: [Duration]) -> Duration {

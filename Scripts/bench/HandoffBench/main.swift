@@ -1,8 +1,9 @@
 // handoff-bench: drives the benchmarks under Scripts/bench and the traffic of Scripts/demo.sh.
 //
-//   handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS…]
+//   handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [--keeper] [-- ARGS…]
 //       Starts PATH (the demo, or the fixture with --extra-fds), upgrades it N times with SIGHUP
-//       and prints SIGHUP → new process READY and SIGHUP → old process gone (median, max).
+//       and prints SIGHUP → new process READY and SIGHUP → old process gone (median, max). With
+//       --keeper, then does the same through the keeper (HANDOFF_KEEPER=always) and prints the ratio.
 //   handoff-bench pause --binary FIXTURE --bytes N [--count K]
 //       Upgrades the fixture carrying N bytes of state K times; prints the handoff pause (old
 //       process stops accepting → new process applied the state) and bytes/pause.
@@ -53,7 +54,8 @@ case "upgrades":
         binary: binary,
         arguments: passThrough,
         count: option("--count", in: arguments).flatMap(Int.init) ?? 20,
-        extraDescriptors: option("--extra-fds", in: arguments).flatMap(Int.init))
+        extraDescriptors: option("--extra-fds", in: arguments).flatMap(Int.init),
+        keeper: arguments.contains("--keeper"))
     do {
         try bench.run()
     } catch {

@@ -68,6 +68,20 @@ int chandoff_signal_pipe(int signal);
 /// The read end of that pipe, made if need be, with no handler installed; -1 with errno set.
 int chandoff_signal_pipe_read_end(void);
 
+/// Installs a handler for each of `signals` (sigaction, SA_RESTART, SA_NOCLDSTOP) that writes
+/// the signal's number as one byte to the keeper's own pipe (not the one above), unblocks them
+/// in the calling thread, and returns the pipe's read end (close-on-exec, non-blocking).
+/// Returns -1 with errno set on failure.
+int chandoff_keeper_signal_pipe(const int *signals, int count);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are reparented to this process
+/// rather than to init. Returns 0 or -1 with errno set.
+int chandoff_set_child_subreaper(void);
+
+/// waitid(P_ALL, WEXITED | WNOHANG | WNOWAIT): names a child that has exited without reaping it.
+/// Returns 1 and stores its pid, 0 if no child has exited (or there is none), -1 with errno set.
+int chandoff_peek_exited_child(pid_t *pid);
+
 /// pidfd_open(2): a descriptor that becomes readable when process `pid` exits (Linux 5.3+).
 int chandoff_pidfd_open(pid_t pid);
 

@@ -60,6 +60,8 @@ public final class Upgrader: Sendable {
     package let systemd: SystemdReporter?
     /// The state checkpoint systemd's file descriptor store passed at a first start.
     private let checkpointEnvelopes: [Envelope]?
+    /// Why every upgrade is refused here, if it is: PID 1 without a keeper (Keeper/).
+    private let keeperRefusal: HandoffError?
 
     /// Creates the upgrader: inherits the predecessor's descriptors if this process was started
     /// by an upgrade (`HANDOFF_CONTROL_FD` is set), or starts generation 1.
@@ -67,9 +69,21 @@ public final class Upgrader: Sendable {
     /// SIGHUP is trapped right away (when ``UpgraderConfiguration/upgradesOnSIGHUP``): an early
     /// one cannot kill the process, and one sent before ``run(participant:)`` is acted on when
     /// it starts.
+    ///
+    /// At a first start as PID 1 of a PID namespace (a container without an init), this does
+    /// not return: the process becomes the keeper of a copy of itself (``KeeperMode``).
     /// - Throws: ``HandoffError`` if the predecessor's descriptors cannot be taken: the process
-    ///   should then exit, and its predecessor serves on.
+    ///   should then exit, and its predecessor serves on; ``HandoffError/Code/invalidArgument``
+    ///   if `HANDOFF_KEEPER` names no ``KeeperMode``.
     public init(configuration: UpgraderConfiguration = .init()) async throws {
+        let keeperMode = try Keeper.mode(configured: configuration.keeper)
+        if Keeper.shouldKeep(keeperMode) {
+            guard let path = configuration.executablePath ?? ExecutablePath.resolve(argument0: CommandLine.arguments.first ?? "") else {
+                throw HandoffError(.invalidArgument, "cannot resolve this program's path from argv[0]; set UpgraderConfiguration.executablePath")
+            }
+            Keeper.run(executablePath: path, arguments: configuration.arguments ?? CommandLine.arguments)
+        }
+        self.keeperRefusal = Keeper.refusal()
         self.hangups = configuration.upgradesOnSIGHUP ? TrappedSignals([SIGHUP]) : nil
         self.configuration = configuration
         self.descriptors = Descriptors()
@@ -213,12 +227,13 @@ public final class Upgrader: Sendable {
     /// - Returns: The pid of the process that took over. This process should drain what is
     ///   left and exit; ``run(participant:)`` returns.
     /// - Throws: ``HandoffError``: ``HandoffError/Code/upgradeInProgress`` or
-    ///   ``HandoffError/Code/notReady`` if refused; otherwise why the new process failed
+    ///   ``HandoffError/Code/notReady`` if refused, ``HandoffError/Code/noKeeper`` as PID 1
+    ///   without a keeper; otherwise why the new process failed
     ///   (``HandoffError/Code/childExited``, ``HandoffError/Code/deadlineExceeded``,
     ///   ``HandoffError/Code/childRefused``, a frame error…). This process serves on.
     @discardableResult
     public func upgrade() async throws -> pid_t {
-        if let refusal = machine.withLock({ $0.requestUpgrade() }) {
+        if let refusal = keeperRefusal ?? machine.withLock({ $0.requestUpgrade() }) {
             broadcast.emit(.refused(refusal))
             throw refusal
         }

@@ -32,6 +32,9 @@ public struct UpgraderConfiguration: Sendable {
     /// How the upgrader talks to systemd: notifications, socket activation, the file
     /// descriptor store.
     public var systemd = SystemdConfiguration()
+    /// Whether a first start as PID 1 stays behind as a keeper that runs the program as its
+    /// child and follows its upgrades (``KeeperMode/automatic``). `HANDOFF_KEEPER` overrides it.
+    public var keeper: KeeperMode = .automatic
     /// Called at each named step of an upgrade, in the old process and in the new one, with the
     /// control channel's descriptor (testing SPI: fault injection).
     package var stepHook: (@Sendable (UpgradeStep, UpgradeSide, _ controlFD: CInt) -> Void)?
