@@ -120,7 +120,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HandoffTests",
-            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "CHandoff"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "HandoffTesting", "CHandoff"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,7 +28,7 @@ struct StoreConformanceTests {
         #expect(skipped == ["notification", "listing"])
     }
 
-    @Test("a store whose claim is not exclusive fails exactly the exclusivity properties",
+    @Test("a broken store fails exactly the properties it breaks, each by name",
           arguments: [
               (MemoryStore.Fault.claimNotExclusive, ["claim-is-exclusive", "concurrent-claimers-one-wins"]),
               (.commitLeavesOffer, ["commit-removes", "late-commit-is-claim-lost"]),

@@ -55,9 +55,12 @@ public struct UpgradeHarness: Sendable {
     /// - Throws: ``HandoffError``: ``HandoffError/Code/duplicateRegistration`` if one side
     ///   registers a label and key twice; what collecting throws (the old side then owns its
     ///   state again); ``HandoffError/Code/newerVersion``, ``HandoffError/Code/migrationFailed``,
-    ///   ``HandoffError/Code/envelopeTooLarge`` or a decoding error if the new side refuses the
-    ///   state, in which case no new instance was resumed unless its resume ran before another
-    ///   refused (as in an upgrade, resumes run only once every envelope decoded).
+    ///   ``HandoffError/Code/envelopeTooLarge`` or a decoding error if the state is refused:
+    ///   then no new instance was resumed, since, as in an upgrade, every envelope is decoded
+    ///   before the first resume; ``HandoffError/Code/migrationFailed`` also if a new instance's
+    ///   `resume(from:)` throws (those before it have resumed, as in an upgrade). The old
+    ///   instances are told ``HandoffAware/handoffAbandoned()`` whenever this throws after
+    ///   collecting.
     @discardableResult
     public func handOver(from old: [any HandoffAware], to new: [any HandoffAware]) async throws -> Handover {
         let giving = HandoffRegistry(producer: EnvelopeProducer(pid: 1, host: "handoff-testing", build: "old"), maxPayloadLength: maxStateSize)
