@@ -89,7 +89,7 @@ public struct HandoffAwareChecks<Aware: HandoffAware>: Sendable {
     public func checkRoundTrip(_ source: Aware) async throws {
         let fail = failure(.roundTrip)
         let given = try await source.handoffState()
-        let envelope = try await collect(source)
+        let envelope = try await collect(source, for: .roundTrip)
         let fresh = try await make()
         guard fresh.handoffKey == envelope.header.key else {
             throw fail("the fresh instance's key \"\(fresh.handoffKey)\" differs from the source's \"\(envelope.header.key)\": it would not take the state")
@@ -98,7 +98,7 @@ public struct HandoffAwareChecks<Aware: HandoffAware>: Sendable {
         guard equal(carried, given) else {
             throw fail("the state decoded from the envelope differs from the state given up: encoding loses something (\(given) became \(carried))")
         }
-        try await fail.catching("applying the envelope") { try await apply(envelope, to: fresh) }
+        try await fail.catching("applying the envelope") { try await apply(envelope, to: fresh, for: .roundTrip) }
         let resumed = try await fresh.handoffState()
         guard equal(resumed, given) else {
             throw fail("after resume(from:) the fresh instance holds \(resumed); the state given up was \(given)")
@@ -118,7 +118,7 @@ public struct HandoffAwareChecks<Aware: HandoffAware>: Sendable {
         guard equal(migrated, sample.expected) else {
             throw fail("migrate(_:fromVersion:) made \(migrated); expected \(sample.expected)")
         }
-        try await fail.catching("applying the migrated state") { try await apply(envelope, to: fresh) }
+        try await fail.catching("applying the migrated state") { try await apply(envelope, to: fresh, for: .migration) }
         let resumed = try await fresh.handoffState()
         guard equal(resumed, sample.expected) else {
             throw fail("after resume(from:) of the migrated state the instance holds \(resumed); expected \(sample.expected)")
@@ -131,13 +131,13 @@ public struct HandoffAwareChecks<Aware: HandoffAware>: Sendable {
     ///   refused with `newerVersion` and the instance's state is unchanged.
     public func checkNewerVersionRefused(_ source: Aware) async throws {
         let fail = failure(.newerVersionRefused)
-        let current = try await collect(source)
+        let current = try await collect(source, for: .newerVersionRefused)
         let newer = Aware.handoffVersion + 1
         let fresh = try await make()
         let envelope = Self.envelope(payload: current.payload, version: newer, oldestReader: newer, key: fresh.handoffKey)
         let before = try await fresh.handoffState()
         do {
-            try await apply(envelope, to: fresh)
+            try await apply(envelope, to: fresh, for: .newerVersionRefused)
             throw fail("state of version \(newer), readable only from version \(newer) on, was applied by version \(Aware.handoffVersion)")
         } catch let error as HandoffError {
             guard error.code == .newerVersion else { throw fail("the refusal should be newerVersion; it is \(error)") }
@@ -152,22 +152,22 @@ public struct HandoffAwareChecks<Aware: HandoffAware>: Sendable {
 
     /// Collects `source`'s state as a registry does, and returns its envelope as it arrives on
     /// the other side (encoded, then decoded and checked).
-    private func collect(_ source: Aware) async throws -> Envelope {
+    private func collect(_ source: Aware, for property: Property) async throws -> Envelope {
         let registry = HandoffRegistry(producer: Self.producer, maxPayloadLength: Envelope.defaultMaxPayloadLength)
         try registry.register(source)
         guard let envelope = try await registry.collect().first else {
-            throw HandoffCheckFailure(property: Property.roundTrip.rawValue, reason: "the registry collected no envelope")
+            throw HandoffCheckFailure(property: property.rawValue, reason: "the registry collected no envelope")
         }
         return try Envelope(decoding: envelope.encoded())
     }
 
     /// Applies `envelope` to `instance` through a registry of its own, all or nothing.
-    private func apply(_ envelope: Envelope, to instance: Aware) async throws {
+    private func apply(_ envelope: Envelope, to instance: Aware, for property: Property) async throws {
         let registry = HandoffRegistry(producer: Self.producer, maxPayloadLength: Envelope.defaultMaxPayloadLength)
         try registry.register(instance)
         let unclaimed = try await registry.apply([envelope])
         if !unclaimed.isEmpty {
-            throw HandoffCheckFailure(property: Property.roundTrip.rawValue, reason: "the envelope for \(envelope.header.label)/\(envelope.header.key) found no instance to take it (its key differs from the fresh instance's)")
+            throw HandoffCheckFailure(property: property.rawValue, reason: "the envelope for \(envelope.header.label)/\(envelope.header.key) found no instance to take it (its key differs from the fresh instance's)")
         }
     }
 
@@ -191,24 +191,5 @@ extension HandoffAwareChecks where Aware.State: Equatable {
     /// - Parameter make: Makes a fresh instance, as a new process would before taking state over.
     public init(make: @escaping @Sendable () async throws -> Aware) {
         self.init(equal: { $0 == $1 }, make: make)
-    }
-}
-
-/// Makes the ``HandoffCheckFailure``s of one property.
-struct FailureMaker {
-    let property: String
-    let prefix: String
-
-    func callAsFunction(_ reason: String) -> HandoffCheckFailure {
-        HandoffCheckFailure(property: property, reason: prefix + reason)
-    }
-
-    /// Runs `body`, turning what it throws into this property's failure, named by `what`.
-    func catching<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let failure as HandoffCheckFailure {
-            throw HandoffCheckFailure(property: property, reason: prefix + failure.reason)
-        } catch {
-            throw self("\(what) failed: \(error)")
-        }
     }
 }
