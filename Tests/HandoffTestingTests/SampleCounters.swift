@@ -78,3 +78,19 @@ final class Greeting: HandoffAware {
     func handoffState() async throws -> State { State(text: "hello") }
     func resume(from state: State) async throws {}
 }
+
+/// Bytes, as much as a test wants.
+final class Blob: HandoffAware {
+    struct State: Codable, Sendable, Equatable { var bytes: [UInt8] }
+    static let handoffLabel = "blob"
+    static let handoffVersion = 1
+
+    let state: Mutex<State>
+
+    init(bytes: [UInt8] = []) { state = Mutex(State(bytes: bytes)) }
+
+    var current: State { state.withLock { $0 } }
+
+    func handoffState() async throws -> State { current }
+    func resume(from state: State) async throws { self.state.withLock { $0 = state } }
+}

@@ -34,4 +34,16 @@ struct UpgradeHarnessTests {
         #expect(new.current == NamedCounter.State(count: 0, names: []))
         #expect(old.abandonments.load(ordering: .relaxed) == 1)
     }
+
+    @Test("state larger than one frame crosses the channel in several STATE frames and arrives whole")
+    func largeState() async throws {
+        // Just over one frame's 8 MiB; marked every 64 KiB so that a misplaced chunk shows.
+        var bytes = [UInt8](repeating: 0xA5, count: (8 << 20) + 4096)
+        for index in stride(from: 0, to: bytes.count, by: 1 << 16) { bytes[index] = UInt8(truncatingIfNeeded: index >> 16) }
+        let old = Blob(bytes: bytes), new = Blob()
+        let handover = try await UpgradeHarness().handOver(from: [old], to: [new])
+        #expect(handover.restored == ["blob/"])
+        #expect(handover.stateBytes >= bytes.count)
+        #expect(new.current.bytes == bytes)
+    }
 }

@@ -9,7 +9,7 @@ import HandoffSystem
 /// than a frame's payload cap; the chunk that ends an envelope carries ``lastFlag``.
 package enum StateChunk {
     /// Set on the `STATE` frame that holds the last chunk of an envelope.
-    static let lastFlag: UInt16 = 1
+    package static let lastFlag: UInt16 = 1
 
     /// Reassembles one envelope from the bytes of its `STATE` frames, refusing one that
     /// outgrows the cap, and checks it as ``Envelope/init(decoding:maxPayloadLength:)`` does.

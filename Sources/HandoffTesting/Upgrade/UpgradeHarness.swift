@@ -16,16 +16,16 @@ import HandoffSystem
 /// It runs the code of an upgrade's `STATE`/`ACK` path, in the same order:
 /// 1. the old side's ``HandoffRegistry`` collects every instance's state into envelopes
 ///    (``HandoffAware/handoffState()``), as the old process does after it drained;
-/// 2. each envelope goes as its wire bytes through the reassembly and checks the new process
-///    runs on its `STATE` frames;
+/// 2. each envelope crosses a real control channel (a socket pair in this process) as the old
+///    process sends it, in `STATE` frames, and is read and checked by the new process's code;
 /// 3. the new side's registry decodes and migrates every envelope before it resumes any
 ///    instance (``HandoffAware/resume(from:)``): all or nothing, as before the `ACK`;
-/// 4. if anything fails, the new side refuses it (the `NACK`) and the old side's instances are
-///    told ``HandoffAware/handoffAbandoned()`` — they own their state again, as after a
-///    rollback — and the error is thrown.
+/// 4. the new side acknowledges (`ACK`); if anything failed, it refuses (`NACK`), the old
+///    side's instances are told ``HandoffAware/handoffAbandoned()`` — they own their state
+///    again, as after a rollback — and the error is thrown.
 ///
-/// What it does not run: the socket, its frames and descriptors, and the processes. Those are
-/// the upgrader's own, and its tests cover them.
+/// What it does not run: the processes, descriptor passing and the drain. Those are the
+/// upgrader's own, and its tests cover them.
 public struct UpgradeHarness: Sendable {
     /// What a handover carried.
     public struct Handover: Sendable, Hashable {
@@ -41,10 +41,16 @@ public struct UpgradeHarness: Sendable {
     /// The largest state one instance may give, as ``UpgraderConfiguration/maxStateSize``.
     public var maxStateSize: Int
 
+    /// How long one handover may take before it fails with ``HandoffError/Code/deadlineExceeded``.
+    public var timeout: Duration
+
     /// Makes a harness.
-    /// - Parameter maxStateSize: The largest state one instance may give.
-    public init(maxStateSize: Int = Envelope.defaultMaxPayloadLength) {
+    /// - Parameters:
+    ///   - maxStateSize: The largest state one instance may give.
+    ///   - timeout: How long one handover may take.
+    public init(maxStateSize: Int = Envelope.defaultMaxPayloadLength, timeout: Duration = .seconds(60)) {
         self.maxStateSize = maxStateSize
+        self.timeout = timeout
     }
 
     /// Hands the state of `old` over to `new`.
@@ -68,12 +74,29 @@ public struct UpgradeHarness: Sendable {
         for instance in old { try giving.register(instance) }
         for instance in new { try taking.register(instance) }
 
+        let deadline = ContinuousClock.now + timeout
         let unclaimed: [Envelope]
         let received: [Envelope]
         do {
             let collected = try await giving.collect()
-            received = try collected.map(carry)
-            unclaimed = try await taking.apply(received)
+            let (oldEnd, newEnd) = try Self.channel()
+            defer {
+                oldEnd.shutdown()
+                newEnd.shutdown()
+            }
+            received = try await transmit(collected, from: oldEnd, to: newEnd, until: deadline)
+            do {
+                unclaimed = try await taking.apply(received)
+            } catch {
+                // The NACK, read by the old side as an upgrade's old process reads it.
+                try? await newEnd.send(Frame(.nack, payload: ReasonMessage.encode("\(error)")), until: deadline)
+                _ = try? await oldEnd.receive(until: deadline)
+                throw error
+            }
+            try await newEnd.send(Frame(.ack), until: deadline)
+            guard let ack = try await oldEnd.receive(until: deadline), ack.frame.type == .ack else {
+                throw HandoffError(.unexpectedFrame, "the old side did not read the ACK")
+            }
         } catch {
             await giving.abandon()
             throw error
@@ -85,25 +108,73 @@ public struct UpgradeHarness: Sendable {
             stateBytes: received.reduce(0) { $0 + $1.payload.count })
     }
 
-    /// The envelope as the new process receives it: its wire bytes, reassembled and checked by
-    /// the code that reads `STATE` frames.
-    private func carry(_ envelope: Envelope) throws -> Envelope {
-        let (prefix, suffix) = envelope.wireParts()
-        let bytes = prefix + envelope.payload + suffix
-        var offset = 0
-        let assembled = try StateChunk.Assembler(maxPayloadLength: maxStateSize).assemble { destination, crc in
-            let count = min(destination.count, bytes.count - offset)
-            bytes.withUnsafeBytes { source in
-                let piece = UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)])
-                destination.copyMemory(from: piece)
-                crc = CRC32C.checksum(piece, continuing: crc)
-            }
-            offset += count
-            return count
+    /// Two ends of a control channel in this process: the old side's and the new side's.
+    private static func channel() throws -> (ControlChannel, ControlChannel) {
+        let (a, b) = try Syscall.socketPair()
+        let oldEnd: ControlChannel
+        do {
+            oldEnd = try ControlChannel(fd: a, peerName: "new side", expectedPeer: nil, acceptsDescriptors: false, maxPayloadLength: Frame.defaultMaxPayloadLength)
+        } catch {
+            Syscall.close(a)
+            Syscall.close(b)
+            throw error
         }
-        guard let assembled else {
-            throw HandoffError(.truncatedEnvelope, "the envelope for \(envelope.header.label)/\(envelope.header.key) ended early")
+        do {
+            let newEnd = try ControlChannel(fd: b, peerName: "old side", expectedPeer: nil, acceptsDescriptors: true, maxPayloadLength: Frame.defaultMaxPayloadLength)
+            return (oldEnd, newEnd)
+        } catch {
+            Syscall.close(b)
+            throw error
         }
-        return assembled
     }
+
+    /// Sends each envelope as `STATE` frames, then `STATE_END`, as the old process does, while
+    /// the new side reads them as the new process does: each run of `STATE` frames straight
+    /// into its envelope, both checksums checked.
+    private func transmit(_ envelopes: [Envelope], from oldEnd: ControlChannel, to newEnd: ControlChannel, until deadline: ContinuousClock.Instant) async throws -> [Envelope] {
+        async let sending: Void = Self.send(envelopes, over: oldEnd, until: deadline)
+        do {
+            let received = try await receive(from: newEnd, until: deadline)
+            try await sending
+            return received
+        } catch let error as HandoffError where error.code == Self.endedEarly.code && error.reason == Self.endedEarly.reason {
+            try await sending  // the sender failed first: its error says why
+            throw error
+        } catch {
+            oldEnd.shutdown()
+            _ = try? await sending
+            throw error
+        }
+    }
+
+    private static func send(_ envelopes: [Envelope], over channel: ControlChannel, until deadline: ContinuousClock.Instant) async throws {
+        do {
+            for envelope in envelopes {
+                let (prefix, suffix) = envelope.wireParts()
+                try await channel.sendChunked(.state, [prefix, envelope.payload, suffix], lastChunkFlag: StateChunk.lastFlag, until: deadline)
+            }
+            try await channel.send(Frame(.stateEnd), until: deadline)
+        } catch {
+            channel.shutdown()
+            throw error
+        }
+    }
+
+    private func receive(from channel: ControlChannel, until deadline: ContinuousClock.Instant) async throws -> [Envelope] {
+        let assembler = StateChunk.Assembler(maxPayloadLength: maxStateSize)
+        var envelopes: [Envelope] = []
+        while true {
+            guard let item = try await channel.receiveHandover(assembler, until: deadline) else { throw Self.endedEarly }
+            switch item {
+            case .envelope(let envelope):
+                envelopes.append(envelope)
+            case .frame(let received) where received.frame.type == .stateEnd:
+                return envelopes
+            case .frame(let received):
+                throw HandoffError(.unexpectedFrame, "\(received.frame.type) from the old side during the handover")
+            }
+        }
+    }
+
+    private static let endedEarly = HandoffError(.predecessorLost, "the old side closed the channel before STATE_END")
 }
