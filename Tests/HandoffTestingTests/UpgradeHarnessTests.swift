@@ -36,12 +36,11 @@ struct UpgradeHarnessTests {
     }
 
     @Test("state larger than one frame crosses the channel in several STATE frames and arrives whole")
-    func largeState() async throws {
-        // Just over one frame's 8 MiB; marked every 64 KiB so that a misplaced chunk shows.
-        var bytes = [UInt8](repeating: 0xA5, count: (8 << 20) + 4096)
-        for index in stride(from: 0, to: bytes.count, by: 1 << 16) { bytes[index] = UInt8(truncatingIfNeeded: index >> 16) }
+    func multiFrameState() async throws {
+        // 100 KB in frames of at most 4 KiB: about 25 STATE frames; marked so a misplaced chunk shows.
+        let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
         let old = Blob(bytes: bytes), new = Blob()
-        let handover = try await UpgradeHarness().handOver(from: [old], to: [new])
+        let handover = try await UpgradeHarness(maxFramePayload: 4096).handOver(from: [old], to: [new])
         #expect(handover.restored == ["blob/"])
         #expect(handover.stateBytes >= bytes.count)
         #expect(new.current.bytes == bytes)

@@ -41,15 +41,20 @@ public struct UpgradeHarness: Sendable {
     /// The largest state one instance may give, as ``UpgraderConfiguration/maxStateSize``.
     public var maxStateSize: Int
 
+    /// The largest frame payload, as ``UpgraderConfiguration/maxFramePayload``: state is sent in
+    /// `STATE` frames of at most this many bytes (8 MiB at most).
+    public var maxFramePayload: Int
     /// How long one handover may take before it fails with ``HandoffError/Code/deadlineExceeded``.
     public var timeout: Duration
 
     /// Makes a harness.
     /// - Parameters:
     ///   - maxStateSize: The largest state one instance may give.
+    ///   - maxFramePayload: The largest frame payload (at least 64 bytes).
     ///   - timeout: How long one handover may take.
-    public init(maxStateSize: Int = Envelope.defaultMaxPayloadLength, timeout: Duration = .seconds(60)) {
+    public init(maxStateSize: Int = Envelope.defaultMaxPayloadLength, maxFramePayload: Int = Frame.defaultMaxPayloadLength, timeout: Duration = .seconds(60)) {
         self.maxStateSize = maxStateSize
+        self.maxFramePayload = max(64, maxFramePayload)
         self.timeout = timeout
     }
 
@@ -79,7 +84,7 @@ public struct UpgradeHarness: Sendable {
         let received: [Envelope]
         do {
             let collected = try await giving.collect()
-            let (oldEnd, newEnd) = try Self.channel()
+            let (oldEnd, newEnd) = try Self.channel(maxFramePayload: maxFramePayload)
             defer {
                 oldEnd.shutdown()
                 newEnd.shutdown()
@@ -109,18 +114,18 @@ public struct UpgradeHarness: Sendable {
     }
 
     /// Two ends of a control channel in this process: the old side's and the new side's.
-    private static func channel() throws -> (ControlChannel, ControlChannel) {
+    private static func channel(maxFramePayload: Int) throws -> (ControlChannel, ControlChannel) {
         let (a, b) = try Syscall.socketPair()
         let oldEnd: ControlChannel
         do {
-            oldEnd = try ControlChannel(fd: a, peerName: "new side", expectedPeer: nil, acceptsDescriptors: false, maxPayloadLength: Frame.defaultMaxPayloadLength)
+            oldEnd = try ControlChannel(fd: a, peerName: "new side", expectedPeer: nil, acceptsDescriptors: false, maxPayloadLength: maxFramePayload)
         } catch {
             Syscall.close(a)
             Syscall.close(b)
             throw error
         }
         do {
-            let newEnd = try ControlChannel(fd: b, peerName: "old side", expectedPeer: nil, acceptsDescriptors: true, maxPayloadLength: Frame.defaultMaxPayloadLength)
+            let newEnd = try ControlChannel(fd: b, peerName: "old side", expectedPeer: nil, acceptsDescriptors: true, maxPayloadLength: maxFramePayload)
             return (oldEnd, newEnd)
         } catch {
             Syscall.close(b)
