@@ -17,6 +17,9 @@ let package = Package(
         // Operations: the admin endpoint and its HTTP engine, metrics, options, the control socket.
         .library(name: "HandoffOperations", targets: ["HandoffOperations"]),
         .library(name: "HandoffEtcd", targets: ["HandoffEtcd"]),
+        // For users' tests: a conformance suite for any HandoffStore, checks for a HandoffAware
+        // type, an in-process upgrade harness. Framework-neutral: no XCTest, no Swift Testing.
+        .library(name: "HandoffTesting", targets: ["HandoffTesting"]),
         .executable(name: "handoff-demo", targets: ["HandoffDemo"]),
         .executable(name: "handoffctl", targets: ["HandoffCtl"]),
         .executable(name: "handoff-keeper", targets: ["HandoffKeeper"]),
@@ -56,6 +59,13 @@ let package = Package(
         // every process start, which a program that does not use etcd should not pay.
         .target(
             name: "HandoffEtcd",
+            dependencies: ["Handoff", "HandoffSystem"],
+            swiftSettings: swiftSettings
+        ),
+        // Checks users run in their own tests: store conformance, HandoffAware round trips and
+        // migrations, a handover in one process. On the core only.
+        .target(
+            name: "HandoffTesting",
             dependencies: ["Handoff", "HandoffSystem"],
             swiftSettings: swiftSettings
         ),
@@ -118,7 +128,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HandoffTests",
-            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "CHandoff"],
+            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "HandoffTesting", "CHandoff"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HandoffTestingTests",
+            dependencies: ["HandoffTesting", "Handoff", "HandoffSystem"],
             swiftSettings: swiftSettings
         ),
     ]

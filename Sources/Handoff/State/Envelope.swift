@@ -42,7 +42,7 @@ public struct Envelope: Sendable, Hashable {
 
     /// The bytes before and after the payload: the envelope is `prefix + payload + suffix`,
     /// without copying the payload.
-    func wireParts() -> (prefix: [UInt8], suffix: [UInt8]) {
+    package func wireParts() -> (prefix: [UInt8], suffix: [UInt8]) {
         var writer = ByteWriter(capacity: 128)
         header.write(to: &writer, payloadLength: payload.count)
         let crc = payload.withUnsafeBytes { CRC32C.checksum($0, continuing: CRC32C.checksum(writer.bytes)) }

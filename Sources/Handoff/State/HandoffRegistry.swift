@@ -50,7 +50,7 @@ public final class HandoffRegistry: Sendable {
     let producer: EnvelopeProducer
     let maxPayloadLength: Int
 
-    init(producer: EnvelopeProducer, maxPayloadLength: Int) {
+    package init(producer: EnvelopeProducer, maxPayloadLength: Int) {
         self.producer = producer
         self.maxPayloadLength = maxPayloadLength
     }
@@ -92,7 +92,7 @@ public final class HandoffRegistry: Sendable {
     // MARK: Collect and apply
 
     /// Every instance's state, as envelopes (the process has drained).
-    func collect() async throws -> [Envelope] {
+    package func collect() async throws -> [Envelope] {
         var envelopes: [Envelope] = []
         for member in registered {
             let payload: [UInt8]
@@ -114,14 +114,14 @@ public final class HandoffRegistry: Sendable {
     }
 
     /// Tells every instance that the state collected from it was not taken: it owns it again.
-    func abandon() async {
+    package func abandon() async {
         for member in registered { await member.abandon() }
     }
 
     /// Decodes every envelope for a registered instance, then resumes each; envelopes nobody
     /// registered are returned, for the caller to keep (offer to the store).
     /// - Throws: The first decoding failure, before any instance was resumed.
-    func apply(_ envelopes: [Envelope]) async throws -> [Envelope] {
+    package func apply(_ envelopes: [Envelope]) async throws -> [Envelope] {
         let byName = Dictionary(registered.map { ($0.label + "\u{0}" + $0.key, $0) }, uniquingKeysWith: { a, _ in a })
         var resumes: [(String, @Sendable () async throws -> Void)] = []
         var unclaimed: [Envelope] = []
@@ -151,7 +151,7 @@ public final class HandoffRegistry: Sendable {
 
     // MARK: Decoding
 
-    static func decode<T: HandoffAware>(_ type: T.Type, from envelope: Envelope) throws -> T.State {
+    package static func decode<T: HandoffAware>(_ type: T.Type, from envelope: Envelope) throws -> T.State {
         let header = envelope.header
         if header.oldestReaderVersion > T.handoffVersion {
             throw HandoffError(.newerVersion, "\(header.label)/\(header.key) was written in version \(header.stateVersion) and needs a reader of version \(header.oldestReaderVersion); this one reads \(T.handoffVersion)")
@@ -169,7 +169,7 @@ public final class HandoffRegistry: Sendable {
         return try StateCodec.decode(T.State.self, from: envelope.payload, codec: header.codec)
     }
 
-    static func now() -> Int64 {
+    package static func now() -> Int64 {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)

@@ -9,8 +9,8 @@ import Glibc
 import HandoffSystem
 
 /// Encodes and decodes state payloads in the codec an envelope names.
-enum StateCodec {
-    static func encode<T: Encodable>(_ value: T, codec: HandoffCodec) throws -> [UInt8] {
+package enum StateCodec {
+    package static func encode<T: Encodable>(_ value: T, codec: HandoffCodec) throws -> [UInt8] {
         do {
             switch codec {
             case .binary: return try HandoffBinaryEncoder().encode(value)
@@ -26,7 +26,7 @@ enum StateCodec {
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], codec: HandoffCodec) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], codec: HandoffCodec) throws -> T {
         do {
             switch codec {
             case .binary: return try HandoffBinaryDecoder().decode(type, from: bytes)

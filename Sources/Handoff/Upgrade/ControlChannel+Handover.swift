@@ -10,7 +10,7 @@ import HandoffSystem
 extension ControlChannel {
     /// What ``receiveHandover(_:until:)`` returns: a frame other than `STATE`, or the envelope a
     /// run of `STATE` frames carried.
-    enum HandoverItem {
+    package enum HandoverItem {
         case frame(Received)
         case envelope(Envelope)
     }
@@ -28,7 +28,7 @@ extension ControlChannel {
     ///   throws, ``HandoffError/Code/truncatedEnvelope`` for `STATE_END` inside an envelope,
     ///   ``HandoffError/Code/unexpectedFrame`` for another frame there, and
     ///   ``HandoffError/Code/descriptorCountMismatch`` for descriptors that came with one.
-    func receiveHandover(_ assembler: StateChunk.Assembler, until deadline: ContinuousClock.Instant?) async throws -> HandoverItem? {
+    package func receiveHandover(_ assembler: StateChunk.Assembler, until deadline: ContinuousClock.Instant?) async throws -> HandoverItem? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 readQueue.async {

@@ -128,7 +128,7 @@ package final class ControlChannel: @unchecked Sendable {
     /// Sends the concatenation of `parts` as a run of `type` frames of at most
     /// ``chunkLength`` bytes each, the last one flagged with `lastChunkFlag`. The bytes are
     /// written straight from `parts`, never copied into frames or joined.
-    func sendChunked(_ type: FrameType, _ parts: [[UInt8]], lastChunkFlag: UInt16, until deadline: ContinuousClock.Instant?) async throws {
+    package func sendChunked(_ type: FrameType, _ parts: [[UInt8]], lastChunkFlag: UInt16, until deadline: ContinuousClock.Instant?) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 writeQueue.async {

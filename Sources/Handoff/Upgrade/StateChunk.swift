@@ -7,24 +7,24 @@ import HandoffSystem
 
 /// How envelopes ride in `STATE` frames: each envelope's bytes are cut into chunks no larger
 /// than a frame's payload cap; the chunk that ends an envelope carries ``lastFlag``.
-enum StateChunk {
+package enum StateChunk {
     /// Set on the `STATE` frame that holds the last chunk of an envelope.
-    static let lastFlag: UInt16 = 1
+    package static let lastFlag: UInt16 = 1
 
     /// Reassembles one envelope from the bytes of its `STATE` frames, refusing one that
     /// outgrows the cap, and checks it as ``Envelope/init(decoding:maxPayloadLength:)`` does.
     ///
     /// The payload is read straight into the array that becomes ``Envelope/payload``: once the
     /// header gives its length, nothing is buffered twice or moved.
-    struct Assembler: Sendable {
+    package struct Assembler: Sendable {
         /// Reads the envelope's bytes into `destination`, continuing `crc` over them: fills it
         /// unless the envelope's last frame ends first, and returns how many bytes it read, or
         /// `nil` at end of stream.
-        typealias Read = (_ destination: UnsafeMutableRawBufferPointer, _ crc: inout UInt32) throws -> Int?
+        package typealias Read = (_ destination: UnsafeMutableRawBufferPointer, _ crc: inout UInt32) throws -> Int?
 
         let maxEnvelopeLength: Int
 
-        init(maxPayloadLength: Int) {
+        package init(maxPayloadLength: Int) {
             // A header and trailer around the largest payload.
             maxEnvelopeLength = maxPayloadLength + (1 << 20)
         }
@@ -35,7 +35,7 @@ enum StateChunk {
         ///   ``HandoffError/Code/truncatedEnvelope`` (its last frame ended early),
         ///   ``HandoffError/Code/malformedPayload`` (bytes after its checksum), the codes of
         ///   ``EnvelopeHeader/decode(_:maxPayloadLength:)``, or what `read` throws.
-        func assemble(_ read: Read) throws -> Envelope? {
+        package func assemble(_ read: Read) throws -> Envelope? {
             // The header, in growing steps: its length shows only once its strings are read.
             var head: [UInt8] = []
             var ignored: UInt32 = 0

@@ -73,14 +73,14 @@ package struct DescriptorRecord: Equatable, Sendable {
 }
 
 /// `NACK` and `ABORT`: a reason in words.
-enum ReasonMessage {
-    static func encode(_ reason: String) -> [UInt8] {
+package enum ReasonMessage {
+    package static func encode(_ reason: String) -> [UInt8] {
         var writer = ByteWriter()
         writer.string(String(decoding: reason.utf8.prefix(4096), as: UTF8.self))
         return writer.bytes
     }
 
-    static func decode(_ payload: [UInt8], what: String) throws(HandoffError) -> String {
+    package static func decode(_ payload: [UInt8], what: String) throws(HandoffError) -> String {
         var reader = ByteReader(payload, what: what)
         let reason = try reader.string("reason")
         try reader.expectEnd()
