@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Handoff
 
 /// One descriptor of every kind, opened by the first generation and claimed by every later one,

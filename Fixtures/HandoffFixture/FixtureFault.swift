@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 @_spi(Testing) import Handoff
 
 /// A fault the plan asks for at one step of an upgrade: `fault <side>:<step>:<action>`, with

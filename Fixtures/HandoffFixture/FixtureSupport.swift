@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Small pieces the fixture needs: reading its plan, listing its descriptors, printing lines.
 enum FixtureSupport {
@@ -19,7 +20,7 @@ enum FixtureSupport {
 
     static func readPlan(_ path: String?) -> String {
         guard let path, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "ready" }
-        let plan = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let plan = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         return plan.isEmpty ? "ready" : plan
     }
 

@@ -25,7 +25,8 @@
 // FIXTURE_LEAK_FD=1 (open a descriptor without close-on-exec, to prove it does not leak),
 // FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_INHERIT_TIMEOUT_MS, FIXTURE_PID_FILE,
 // FIXTURE_CONTROL_SOCKET=PATH (answer handoffctl there; every generation).
-import Foundation
+import FoundationEssentials
+import Glibc
 @_spi(Testing) import Handoff
 
 let entryDescriptors = FixtureSupport.openDescriptors()

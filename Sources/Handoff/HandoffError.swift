@@ -71,6 +71,17 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let storeUnreachable = Code("storeUnreachable")
         /// A state store refused the credentials given, or asked for some and none were given.
         public static let accessDenied = Code("accessDenied")
+        /// A TLS connection was asked for (an `https` store endpoint) and the system's OpenSSL 3
+        /// (`libssl.so.3`) cannot be loaded.
+        public static let tlsUnavailable = Code("tlsUnavailable")
+        /// A TLS server's certificate is not signed by a trusted authority (the system's trust
+        /// store, or the CA file given), or is expired or malformed.
+        public static let certificateUntrusted = Code("certificateUntrusted")
+        /// A TLS server's certificate is trusted but does not name the host connected to.
+        public static let hostnameMismatch = Code("hostnameMismatch")
+        /// A TLS server refused the connection for want of a client certificate it trusts
+        /// (none was given, or it is not signed by the server's CA), or the handshake failed.
+        public static let tlsRefused = Code("tlsRefused")
 
         // Descriptors
         /// Two descriptors were registered under one name.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Handoff
 
 /// `upgrade` and `status`: requests to a running process over its control socket.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Handoff
 
 /// `inspect FILE…`: what an envelope file holds and whether it checks out.

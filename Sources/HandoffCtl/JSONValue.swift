@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// JSON for `--json` output, with keys in a stable order.
 enum JSONValue: Encodable, Sendable {
