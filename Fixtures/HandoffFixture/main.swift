@@ -29,6 +29,8 @@ import FoundationEssentials
 import Glibc
 @_spi(Testing) import Handoff
 
+// The upgrade benchmark's baseline: this binary's bare start → exit.
+if getenv("FIXTURE_EXIT_IMMEDIATELY") != nil { exit(0) }
 let entryDescriptors = FixtureSupport.openDescriptors()
 signal(SIGPIPE, SIG_IGN)
 FixtureSupport.raiseDescriptorLimit()

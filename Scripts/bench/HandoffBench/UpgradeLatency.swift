@@ -1,7 +1,9 @@
 import CHandoff
 import Foundation
 
-/// SIGHUP → successor READY and SIGHUP → old process gone, over `count` upgrades.
+/// SIGHUP → successor READY and SIGHUP → old process gone, over `count` upgrades; and, in the
+/// same run, the bare start → exit of the same binary (``BareStart``), so the protocol's own
+/// cost shows: READY minus the bare start, and READY as a multiple of it.
 ///
 /// READY is timed when the old process's "successor-ready" line is read from the shared stdout
 /// pipe; the exit is timed by a pidfd becoming readable, which the kernel signals at exit.
@@ -22,7 +24,12 @@ struct UpgradeLatency {
         var toReady: [Duration] = []
         var toGone: [Duration] = []
         var mark = watcher.count
+        let bare = extraDescriptors == nil
+            ? BareStart(binary: binary, arguments: ["--help"], environment: [:])
+            : BareStart(binary: binary, arguments: [], environment: ["FIXTURE_EXIT_IMMEDIATELY": "1"])
+        var bareStarts: [Duration] = []
         for _ in 0..<count {
+            bareStarts.append(try bare.measure())
             let pidfd = chandoff_pidfd_open(serving)
             guard pidfd >= 0 else { throw LineWatcher.Timeout(description: "pidfd_open(\(serving)) failed: errno \(errno)") }
             let old = serving
@@ -52,6 +59,9 @@ struct UpgradeLatency {
                      label as NSString, count,
                      milliseconds(median(toReady)), milliseconds(toReady.max()!),
                      milliseconds(median(toGone)), milliseconds(toGone.max()!)))
+        let readyMedian = milliseconds(median(toReady)), bareMedian = milliseconds(median(bareStarts))
+        say(String(format: "%-16@ bare start→exit median %7.2f ms   protocol cost (READY − bare) %7.2f ms   READY = %.2f× bare",
+                     "" as NSString, bareMedian, readyMedian - bareMedian, readyMedian / bareMedian))
     }
 
     private func median(_ values: [Duration]) -> Duration {
