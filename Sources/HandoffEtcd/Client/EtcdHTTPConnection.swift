@@ -30,6 +30,9 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
     private var tls: EtcdTLSSession?
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
     private var start = 0, end = 0
+    /// Whether an answer has begun on this connection: until then, a TLS connection closed by
+    /// the server was refused at its handshake (see ``EtcdTLSSession/refusalAfterHandshake()``).
+    private var answered = false
     /// Whether the last answer left the connection usable for another request.
     private(set) var reusable = true
 
@@ -170,7 +173,7 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
             }
             if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else {
-                if let refusal = tls?.lastFailure { throw .tls(refusal.naming(endpoint)) }
+                if let tls, !answered { throw .tls(tls.refusalAfterHandshake().naming(endpoint)) }
                 let reason = EtcdHTTPConnection.failed("send").reason
                 reusable = false
                 // Nothing the server could act on went out if the very first write failed.
@@ -195,6 +198,7 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
             throw .broken("\(endpoint) answered with \"\(status.prefix(80))\", not HTTP/1.x")
         }
         var head = Head(status: code)
+        answered = true
         if parts[0] == "HTTP/1.0" { reusable = false }
         while true {
             let line = try readLine()
@@ -287,6 +291,9 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
                 return true
             }
             reusable = false
+            if let tls, !answered, count == 0 || errno == ECONNRESET || errno == EPROTO {
+                throw .tls(tls.refusalAfterHandshake().naming(endpoint))
+            }
             if let refusal = tls?.lastFailure { throw .tls(refusal.naming(endpoint)) }
             let reason = count == 0 ? "\(endpoint) closed the connection" :
                 (errno == EAGAIN || errno == EWOULDBLOCK) ? "\(endpoint) did not answer in time" : EtcdHTTPConnection.failed("recv").reason

@@ -51,6 +51,19 @@ final class EtcdTLSSession: @unchecked Sendable {  // one thread at a time, like
         return result
     }
 
+    /// Why a server closed a connection whose handshake had seemed to succeed, before any answer.
+    /// A TLS 1.3 server checks the client's certificate after the client has finished its
+    /// handshake and sent its request: it sends an alert and closes, and the request, arriving
+    /// at a closed socket, may turn the close into a reset that hides the alert. The alert is
+    /// read if it is there; either way the request was not served.
+    func refusalAfterHandshake() -> HandoffError {
+        if lastFailure == nil {
+            var scratch = [UInt8](repeating: 0, count: 512)
+            _ = scratch.withUnsafeMutableBytes { read($0.baseAddress!, $0.count) }
+        }
+        return lastFailure ?? HandoffError(.tlsRefused, "the server closed the connection right after the TLS handshake, before answering: it refused the client certificate (none was given, or one it does not trust)")
+    }
+
     /// Turns a failed `SSL_read`/`SSL_write` result into `recv`-style: 0 for a closed
     /// connection, -1 with `errno` (`EAGAIN` for a timeout, `EPROTO` with ``lastFailure`` set
     /// for a TLS error).

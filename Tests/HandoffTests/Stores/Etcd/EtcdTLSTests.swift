@@ -102,6 +102,7 @@ struct TLSCluster {
         let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
         let script = """
         set -e
+        exec >'\(directory).log' 2>&1
         mkdir -p '\(directory)' && cd '\(directory)'
         command -v openssl >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openssl; }
         for ca in ca other-ca; do openssl req -x509 \(ec) -keyout $ca.key -out $ca.crt -days 1 -subj /CN=handoff-test-$ca; done
@@ -114,7 +115,7 @@ struct TLSCluster {
         """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script + " >'\(directory).log' 2>&1"]
+        process.arguments = ["-c", script]
         let (exit, exited) = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { exited.yield($0.terminationStatus); exited.finish() }
         try process.run()
