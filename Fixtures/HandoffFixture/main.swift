@@ -24,7 +24,8 @@
 // DIR; successors claim and report them), FIXTURE_EXTRA_FDS=N (N extra files to pass on),
 // FIXTURE_LEAK_FD=1 (open a descriptor without close-on-exec, to prove it does not leak),
 // FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_INHERIT_TIMEOUT_MS, FIXTURE_PID_FILE,
-// FIXTURE_CONTROL_SOCKET=PATH (answer handoffctl there; every generation).
+// FIXTURE_CONTROL_SOCKET=PATH (answer handoffctl there; every generation), FIXTURE_EXIT_IMMEDIATELY=1
+// (exit at once: the upgrade benchmark's bare-start baseline).
 import FoundationEssentials
 import Glibc
 @_spi(Testing) import Handoff
