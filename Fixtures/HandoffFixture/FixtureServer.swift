@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import Handoff
 import Synchronization
 import HandoffSystem
@@ -25,8 +27,7 @@ final class FixtureServer: UpgradeParticipant {
     func open() { restored.store(true, ordering: .sequentiallyConsistent) }
 
     func start() {
-        let thread = Thread { [self] in acceptLoop() }
-        thread.start()
+        DispatchQueue(label: "fixture.accept").async { [self] in acceptLoop() }  // a thread of its own while it blocks
     }
 
     func drain() async throws -> [HandoffConnection] {

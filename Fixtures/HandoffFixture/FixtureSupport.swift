@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
@@ -22,7 +23,7 @@ enum FixtureSupport {
 
     static func readPlan(_ path: String?) -> String {
         guard let path, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "ready" }
-        let plan = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let plan = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         return plan.isEmpty ? "ready" : plan
     }
 

@@ -24,13 +24,17 @@
 // DIR; successors claim and report them), FIXTURE_EXTRA_FDS=N (N extra files to pass on),
 // FIXTURE_LEAK_FD=1 (open a descriptor without close-on-exec, to prove it does not leak),
 // FIXTURE_UPGRADE_TIMEOUT_MS, FIXTURE_INHERIT_TIMEOUT_MS, FIXTURE_PID_FILE,
-// FIXTURE_CONTROL_SOCKET=PATH (answer handoffctl there; every generation).
-import Foundation
+// FIXTURE_CONTROL_SOCKET=PATH (answer handoffctl there; every generation), FIXTURE_EXIT_IMMEDIATELY=1
+// (exit at once: the upgrade benchmark's bare-start baseline).
+import FoundationEssentials
+import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
 
+// The upgrade benchmark's baseline: this binary's bare start → exit.
+if getenv("FIXTURE_EXIT_IMMEDIATELY") != nil { exit(0) }
 let entryDescriptors = FixtureSupport.openDescriptors()
 signal(SIGPIPE, SIG_IGN)
 FixtureSupport.raiseDescriptorLimit()

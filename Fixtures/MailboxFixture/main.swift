@@ -15,7 +15,8 @@
 // returns without acknowledging them.
 // Later generations acknowledge every job they get and, once FIXTURE_EXPECT have been, print
 // "consumed count=<n> first=<id> last=<id> ordered=<bool> duplicates=<n> redelivered=<n>".
-import Foundation
+import FoundationEssentials
+import Glibc
 import Handoff
 import Synchronization
 import HandoffSystem

@@ -10,7 +10,8 @@
 //   stubborn          ignores the graceful stop (deadline 60 s); returns only when cancelled
 //   hold-until-usr1   when asked to stop, waits for SIGUSR1, then returns
 // Each generation adds its generation number to the counter fixture_ticks_total.
-import Foundation
+import FoundationEssentials
+import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices

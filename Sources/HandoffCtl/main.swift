@@ -2,7 +2,8 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
-import Foundation
+import FoundationEssentials
+import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices
@@ -13,7 +14,7 @@ signal(SIGPIPE, SIG_IGN)
 
 func finish(_ status: CtlExit, output: String? = nil, error: String? = nil) -> Never {
     if let output, !output.isEmpty { print(output) }
-    if let error, !error.isEmpty { FileHandle.standardError.write(Data("handoffctl: \(error)\n".utf8)) }
+    if let error, !error.isEmpty { fputs("handoffctl: \(error)\n", stderr) }
     exit(status.rawValue)
 }
 

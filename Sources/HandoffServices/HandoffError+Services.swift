@@ -8,8 +8,6 @@ extension HandoffError.Code {
     public static let serviceFailed = Self("serviceFailed")
     /// A service's readiness check did not pass within its deadline.
     public static let serviceNotReady = Self("serviceNotReady")
-    /// A configuration file or option could not be read or does not parse.
-    public static let invalidConfiguration = Self("invalidConfiguration")
     // Supervision and mailboxes
     /// A ``Supervisor``'s children needed more restarts within its
     /// ``RestartIntensity/period`` than ``RestartIntensity/maxRestarts``: it stopped them all

@@ -6,7 +6,9 @@ import HandoffOperations
 
 /// `handoff-bench codec`: encodes and decodes an array of small records with
 /// HandoffBinaryEncoder/Decoder, Foundation's JSONEncoder/Decoder and PropertyListEncoder/Decoder
-/// (binary plist), and prints the best time of each over a few runs and our speed-up.
+/// (binary plist), and prints the best time of each over a few runs and our speed-up; and
+/// through ``NullEncoder``/``NullDecoder``, which take the same `Codable` calls and do nothing,
+/// so ours also shows as a multiple of that floor.
 struct CodecBenchmark {
     /// A small record: three strings, three integers, a double, a short array.
     struct Record: Codable, Equatable {
@@ -44,6 +46,8 @@ struct CodecBenchmark {
             return
         }
 
+        let floor = try measureFloor(records)
+
         let jsonEncoder = JSONEncoder()
         let jsonDecoder = JSONDecoder()
         let json = try measure(
@@ -62,8 +66,10 @@ struct CodecBenchmark {
         say("codec: \(count) records, best of \(runs) runs, release build")
         say(row("codec", "encode ms", "decode ms", "bytes"))
         say(row("HandoffBinary", format(ours.encode), format(ours.decode), "\(ours.bytes)"))
+        say(row("do-nothing floor", format(floor.encode), format(floor.decode), "0"))
         say(row("JSON", format(json.encode), format(json.decode), "\(json.bytes)"))
         say(row("plist (binary)", format(plist.encode), format(plist.decode), "\(plist.bytes)"))
+        say(row("ours / floor", ratio(ours.encode, floor.encode), ratio(ours.decode, floor.decode), ""))
         say(row("JSON / ours", ratio(json.encode, ours.encode), ratio(json.decode, ours.decode), ""))
         say(row("plist / ours", ratio(plist.encode, ours.encode), ratio(plist.decode, ours.decode), ""))
     }
@@ -87,6 +93,22 @@ struct CodecBenchmark {
             best.decode = min(best.decode, try clock.measure { decoded = try decode(bytes) })
             guard decoded == check else { throw HandoffError(.codingFailed, "benchmark records did not round-trip") }
             best.bytes = bytes.count
+        }
+        return best
+    }
+
+    /// Best times of the do-nothing coder over `runs`, through the same `Codable` calls; the
+    /// decoded records must be as many as the originals.
+    private func measureFloor(_ records: [Record]) throws -> Result {
+        let clock = ContinuousClock()
+        var best = Result(encode: .seconds(1_000), decode: .seconds(1_000), bytes: 0)
+        for _ in 0..<runs {
+            best.encode = min(best.encode, try clock.measure { try NullEncoder().encode(records) })
+            var decoded: [Record] = []
+            best.decode = min(best.decode, try clock.measure {
+                decoded = try NullDecoder(count: count, nestedCount: 4).decode([Record].self)
+            })
+            guard decoded.count == count else { throw HandoffError(.codingFailed, "the floor decoded \(decoded.count) records, not \(count)") }
         }
         return best
     }

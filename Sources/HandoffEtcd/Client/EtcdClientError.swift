@@ -12,6 +12,10 @@ enum EtcdClientError: Error, Sendable {
     case refused(code: Int, message: String, status: Int)
     /// The answer did not parse.
     case malformed(String)
+    /// TLS failed: OpenSSL missing, the server's certificate not trusted or not naming the host,
+    /// or our certificate refused (a `HandoffError` with the code that says which). Nothing was
+    /// served.
+    case tls(HandoffError)
 
     /// gRPC status codes the gateway answers with.
     enum Status {
@@ -64,6 +68,15 @@ enum EtcdClientError: Error, Sendable {
             return HandoffError(code, "\(doing): etcd refused the request (HTTP \(status)): \(message)")
         case .malformed(let reason):
             return HandoffError(.storeFailed, "\(doing): etcd's answer does not parse: \(reason)")
+        case .tls(let error):
+            return HandoffError(error.code, "\(doing): \(error.reason); nothing was changed")
         }
+    }
+}
+
+extension HandoffError {
+    /// The same error with the endpoint in front of its reason.
+    func naming(_ endpoint: EtcdEndpoint) -> HandoffError {
+        HandoffError(code, "\(endpoint): \(reason)")
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Handoff
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,12 +20,20 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
         case stale(String)
         /// It broke after the request went out.
         case broken(String)
+        /// The TLS server refused us with its first record (a TLS 1.3 server's verdict on our
+        /// certificate comes after the handshake): nothing was served.
+        case tls(HandoffError)
     }
 
     let endpoint: EtcdEndpoint
     private let fd: Int32
+    /// The TLS session for an `https` endpoint; `nil` for plain TCP.
+    private var tls: EtcdTLSSession?
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
     private var start = 0, end = 0
+    /// Whether an answer has begun on this connection: until then, a TLS connection closed by
+    /// the server was refused at its handshake (see ``EtcdTLSSession/refusalAfterHandshake()``).
+    private var answered = false
     /// Whether the last answer left the connection usable for another request.
     private(set) var reusable = true
 
@@ -43,9 +52,11 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
 
     deinit { _ = close(fd) }
 
-    /// Connects to the endpoint (each address `getaddrinfo` gives, in turn), within `timeout`.
-    /// - Throws: ``EtcdClientError/unreachable(_:)`` naming the endpoint and the last failure.
-    static func connect(to endpoint: EtcdEndpoint, timeout: Duration) throws(EtcdClientError) -> EtcdHTTPConnection {
+    /// Connects to the endpoint (each address `getaddrinfo` gives, in turn), within `timeout`;
+    /// for an `https` one, runs the TLS handshake with `tls`.
+    /// - Throws: ``EtcdClientError/unreachable(_:)`` naming the endpoint and the last failure;
+    ///   ``EtcdClientError/tls(_:)`` if the handshake failed.
+    static func connect(to endpoint: EtcdEndpoint, timeout: Duration, tls: EtcdTLSContext? = nil) throws(EtcdClientError) -> EtcdHTTPConnection {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -59,12 +70,19 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
         var next: UnsafeMutablePointer<addrinfo>? = first
         while let info = next {
             next = info.pointee.ai_next
-            do {
-                let fd = try connect(info.pointee, timeout: timeout)
-                return EtcdHTTPConnection(fd: fd, endpoint: endpoint)
-            } catch {
+            let fd: Int32
+            do { fd = try connect(info.pointee, timeout: timeout) } catch {
                 failure = error.reason
+                continue
             }
+            let connection = EtcdHTTPConnection(fd: fd, endpoint: endpoint)
+            if endpoint.secure {
+                guard let tls else { throw .tls(HandoffError(.tlsUnavailable, "\(endpoint): no TLS context for an https endpoint")) }
+                do { connection.tls = try tls.handshake(fd: fd, host: endpoint.host) } catch {
+                    throw error.code == .storeUnreachable ? .unreachable("\(endpoint): \(error.reason)") : .tls(error.naming(endpoint))
+                }
+            }
+            return connection
         }
         throw .unreachable("\(endpoint): \(failure)")
     }
@@ -151,9 +169,12 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
         bytes.append(contentsOf: request.body)
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes { raw in
+                tls?.write(raw.baseAddress! + offset, raw.count - offset) ?? Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else {
+                if let tls, !answered { throw .tls(tls.refusalAfterHandshake().naming(endpoint)) }
                 let reason = EtcdHTTPConnection.failed("send").reason
                 reusable = false
                 // Nothing the server could act on went out if the very first write failed.
@@ -178,13 +199,14 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
             throw .broken("\(endpoint) answered with \"\(status.prefix(80))\", not HTTP/1.x")
         }
         var head = Head(status: code)
+        answered = true
         if parts[0] == "HTTP/1.0" { reusable = false }
         while true {
             let line = try readLine()
             if line.isEmpty { break }
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmedOfSpaces
             switch name {
             case "content-length":
                 guard let length = Int(value), length >= 0 else {
@@ -216,7 +238,7 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
         if head.chunked {
             while true {
                 let sizeLine = try readLine()
-                let hex = sizeLine.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                let hex = sizeLine.split(separator: ";").first.map { $0.trimmedOfSpaces } ?? ""
                 guard let size = Int(hex, radix: 16), size >= 0 else {
                     reusable = false
                     throw .broken("\(endpoint) sent a bad chunk size \"\(sizeLine.prefix(40))\"")
@@ -263,13 +285,17 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
             }
         }
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
+            let count = buffer.withUnsafeMutableBytes { tls?.read($0.baseAddress! + end, $0.count - end) ?? recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
             if count < 0 && errno == EINTR { continue }
             if count > 0 {
                 end += count
                 return true
             }
             reusable = false
+            if let tls, !answered, count == 0 || errno == ECONNRESET || errno == EPROTO {
+                throw .tls(tls.refusalAfterHandshake().naming(endpoint))
+            }
+            if let refusal = tls?.lastFailure { throw .tls(refusal.naming(endpoint)) }
             let reason = count == 0 ? "\(endpoint) closed the connection" :
                 (errno == EAGAIN || errno == EWOULDBLOCK) ? "\(endpoint) did not answer in time" : EtcdHTTPConnection.failed("recv").reason
             if !required && count == 0 { return false }
@@ -315,5 +341,15 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
     private func take(_ count: Int) -> [UInt8] {
         defer { start += count }
         return Array(buffer[start..<(start + count)])
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    fileprivate var trimmedOfSpaces: String {
+        var text = self
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return String(text)
     }
 }

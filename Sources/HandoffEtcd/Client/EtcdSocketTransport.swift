@@ -1,10 +1,10 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Synchronization
 import HandoffSystem
 
-/// The transport for `http` endpoints: HTTP/1.1 over kept-alive TCP connections, a pool of idle
-/// ones per endpoint.
+/// The transport for `http` and `https` endpoints: HTTP/1.1 over kept-alive TCP connections (TLS
+/// for `https`, see ``EtcdTLSContext``), a pool of idle ones per endpoint.
 ///
 /// Each request runs on a serial dispatch queue of its own (such queues get a thread when they
 /// need one, so requests that wait on the network do not hold each other up), with blocking
@@ -16,6 +16,12 @@ final class EtcdSocketTransport: EtcdTransport {
     private let idle = Mutex<[EtcdEndpoint: [EtcdHTTPConnection]]>([:])
     /// Idle connections kept per endpoint; more are closed.
     static let maxIdle = 16
+    /// The TLS context for `https` endpoints; `nil` when there are none.
+    let tls: EtcdTLSContext?
+
+    init(tls: EtcdTLSContext? = nil) {
+        self.tls = tls
+    }
 
     func post(_ request: EtcdHTTPRequest, completion: @escaping @Sendable (Result<EtcdHTTPResponse, EtcdClientError>) -> Void) {
         DispatchQueue(label: "handoff.etcd.request").async {
@@ -32,11 +38,12 @@ final class EtcdSocketTransport: EtcdTransport {
                 switch error {
                 case .stale: continue  // closed while idle: try another
                 case .broken(let reason): return .failure(.outcomeUnknown(reason))
+                case .tls(let refusal): return .failure(.tls(refusal))
                 }
             }
         }
         let connection: EtcdHTTPConnection
-        do { connection = try EtcdHTTPConnection.connect(to: request.endpoint, timeout: request.timeout) } catch {
+        do { connection = try EtcdHTTPConnection.connect(to: request.endpoint, timeout: request.timeout, tls: tls) } catch {
             return .failure(error)
         }
         do {
@@ -44,6 +51,7 @@ final class EtcdSocketTransport: EtcdTransport {
         } catch {
             switch error {
             case .stale(let reason), .broken(let reason): return .failure(.outcomeUnknown(reason))
+            case .tls(let refusal): return .failure(.tls(refusal))
             }
         }
     }
@@ -68,12 +76,12 @@ final class EtcdSocketTransport: EtcdTransport {
                 onData: @escaping @Sendable (Data) -> Void,
                 onEnd: @escaping @Sendable (EtcdClientError?) -> Void) -> any EtcdStream {
         let stream = SocketStream()
-        let thread = Thread {
-            let failure = stream.run(request, onHead: onHead, onData: onData)
+        let tls = tls
+        // A queue of its own gets a thread of its own for as long as the watch blocks in it.
+        DispatchQueue(label: "handoff.etcd.watch").async {
+            let failure = stream.run(request, tls: tls, onHead: onHead, onData: onData)
             if !stream.isCancelled { onEnd(failure) }
         }
-        thread.name = "handoff.etcd.watch"
-        thread.start()
         return stream
     }
 }
@@ -98,9 +106,9 @@ private final class SocketStream: EtcdStream {
     }
 
     /// Connects, sends, and reads; returns the failure that ended it, if any.
-    func run(_ request: EtcdHTTPRequest, onHead: (Int) -> Void, onData: (Data) -> Void) -> EtcdClientError? {
+    func run(_ request: EtcdHTTPRequest, tls: EtcdTLSContext?, onHead: (Int) -> Void, onData: (Data) -> Void) -> EtcdClientError? {
         let connection: EtcdHTTPConnection
-        do { connection = try EtcdHTTPConnection.connect(to: request.endpoint, timeout: .seconds(5)) } catch {
+        do { connection = try EtcdHTTPConnection.connect(to: request.endpoint, timeout: .seconds(5), tls: tls) } catch {
             return error
         }
         let proceed = state.withLock { state -> Bool in
@@ -118,6 +126,7 @@ private final class SocketStream: EtcdStream {
         } catch {
             switch error {
             case .stale(let reason), .broken(let reason): return .outcomeUnknown(reason)
+            case .tls(let refusal): return .tls(refusal)
             }
         }
     }

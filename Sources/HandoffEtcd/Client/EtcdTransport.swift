@@ -45,18 +45,15 @@ protocol EtcdStream: Sendable {
     func cancel()
 }
 
-/// How requests reach the gateway. Two exist:
-/// - ``EtcdSocketTransport`` for `http` endpoints: HTTP/1.1 over a pool of keep-alive TCP
-///   connections, blocking I/O on dispatch threads, off the cooperative pool.
-/// - ``EtcdURLSessionTransport`` for `https` endpoints: `URLSession`, for TLS with the system's
-///   trust store.
+/// How requests reach the gateway: ``EtcdSocketTransport``, HTTP/1.1 over a pool of keep-alive
+/// connections, TCP for `http` endpoints and TLS over TCP for `https` ones (the system's
+/// OpenSSL 3, loaded with `dlopen` when the first `https` client is made), blocking I/O on
+/// dispatch threads, off the cooperative pool. A protocol so tests can put another in its place.
 ///
-/// Why not `URLSession` for both: the etcd 3.4 gateway answers every refused request
-/// (`404 lease not found`, `401 invalid auth token`, `400 request is too large`) with chunked
-/// encoding and an HTTP trailer (`Grpc-Trailer-Content-Type`), and FoundationNetworking up to
-/// Swift 6.3 takes the trailer for a new response header and then stops the process with
-/// "Transfer completed, but there's no response" (swift-corelibs-foundation issue 5285). A store
-/// must survive a refusal; over `https` it cannot until that fix ships, which is documented.
+/// Not `URLSession`: linking FoundationNetworking (with Foundation, ICU and libcurl) adds about
+/// 10 ms to every process start and breaks `-static-stdlib` builds; it cannot present a client
+/// certificate on Linux; and up to Swift 6.3 it stops the process on the HTTP trailer the etcd
+/// 3.4 gateway sends with every refusal (swift-corelibs-foundation issue 5285).
 protocol EtcdTransport: Sendable {
     /// Sends the request and calls `completion` once, with the answer or why there is none:
     /// ``EtcdClientError/unreachable(_:)`` if no connection could be made (nothing was sent),

@@ -13,8 +13,10 @@ import HandoffSystem
 public struct EtcdConfiguration: Sendable {
     /// The cluster's client URLs (`http://host:port` or `https://host:port`; a bare `host:port`
     /// means `http`). Requests go to one at a time; on a connection error, to the next.
-    /// `https` endpoints are checked against the system's trust store.
+    /// `https` endpoints are checked as ``tls`` says.
     public var endpoints: [String]
+    /// How `https` endpoints are verified, and the client certificate to show them.
+    public var tls = EtcdTLSConfiguration()
     /// Where the store's keys live; every key starts with it. See <doc:EtcdKeyLayout>.
     public var keyPrefix: String = "/handoff"
     /// How long an offer made with no TTL of its own stays claimable; `nil` for no limit.

@@ -38,11 +38,13 @@ public final class EtcdStore: HandoffStore {
     /// Makes a store; nothing is sent to etcd until it is used.
     /// - Parameter configuration: The endpoints, credentials, prefix and TTLs.
     /// - Throws: `HandoffError` with `invalidArgument` for
-    ///   an endpoint that is not an `http` or `https` URL, or a TTL or size that is not positive.
+    ///   an endpoint that is not an `http` or `https` URL, or a TTL or size that is not positive;
+    ///   with an `https` endpoint, `tlsUnavailable` if the system's OpenSSL 3 cannot be loaded,
+    ///   `invalidConfiguration` for a CA, certificate or key file that cannot be used.
     public init(configuration: EtcdConfiguration) throws {
         let endpoints = try configuration.validated()
         self.configuration = configuration
-        client = EtcdClient(endpoints: endpoints, credentials: configuration.credentials, timeout: configuration.requestTimeout)
+        client = try EtcdClient(endpoints: endpoints, credentials: configuration.credentials, timeout: configuration.requestTimeout, tls: configuration.tls)
         layout = EtcdLayout(prefix: configuration.keyPrefix)
         lease = EtcdClaimLease(client: client, ttl: configuration.claimTTL)
     }

@@ -129,7 +129,7 @@ final class EtcdWatch: Sendable {
                 onData: { [weak self] data in self?.received(data, generation: generation) },
                 onEnd: { [weak self] failure in
                     guard let self else { return }
-                    if case .unreachable? = failure { self.client.failed(endpoint) }
+                    switch failure { case .unreachable?, .tls?: self.client.failed(endpoint); default: break }
                     self.restart(generation)
                 })
             let keep = state.withLock { state -> Bool in

@@ -25,6 +25,9 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let systemCall = Code("systemCall")
         /// A configuration value or argument is invalid.
         public static let invalidArgument = Code("invalidArgument")
+        /// A configuration file, option or setting (a certificate file, say) could not be read or
+        /// does not parse.
+        public static let invalidConfiguration = Code("invalidConfiguration")
         /// An address string does not parse.
         public static let invalidAddress = Code("invalidAddress")
         /// The task doing the work was cancelled: nothing failed, the caller gave up.

@@ -50,9 +50,9 @@ public struct UpgradeHarness: Sendable {
     /// Makes a harness.
     /// - Parameters:
     ///   - maxStateSize: The largest state one instance may give.
-    ///   - maxFramePayload: The largest frame payload (at least 64 bytes).
+    ///   - maxFramePayload: The largest frame payload (at least 64 bytes; 64 MiB by default, as the upgrader's).
     ///   - timeout: How long one handover may take.
-    public init(maxStateSize: Int = Envelope.defaultMaxPayloadLength, maxFramePayload: Int = Frame.defaultMaxPayloadLength, timeout: Duration = .seconds(60)) {
+    public init(maxStateSize: Int = Envelope.defaultMaxPayloadLength, maxFramePayload: Int = 64 << 20, timeout: Duration = .seconds(60)) {
         self.maxStateSize = maxStateSize
         self.maxFramePayload = max(64, maxFramePayload)
         self.timeout = timeout

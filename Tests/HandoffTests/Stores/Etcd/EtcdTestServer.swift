@@ -49,14 +49,31 @@ final class EtcdTestServer: Sendable {
         await server.stop(removingData: true)
     }
 
+    /// Runs `body` with a server of its own started with `arguments(endpoint)` added to etcd's
+    /// command line (its plain `http` endpoint, for arguments that name it), stopped afterwards.
+    static func with(arguments: @escaping @Sendable (String) -> [String], _ body: (EtcdTestServer) async throws -> Void) async throws {
+        let server = try await start(arguments: arguments)
+        do { try await body(server) } catch {
+            await server.stop(removingData: true)
+            throw error
+        }
+        await server.stop(removingData: true)
+    }
+
     /// Starts a server of its own; `arguments` are added to etcd's command line.
     static func start(arguments: [String] = []) async throws -> EtcdTestServer {
+        try await start(arguments: { _ in arguments })
+    }
+
+    /// Starts a server of its own; `arguments(endpoint)` are added to etcd's command line.
+    static func start(arguments: @Sendable (String) -> [String]) async throws -> EtcdTestServer {
         try await installed()
         var lastError: (any Error)?
         for _ in 0..<3 {  // ports found free can be taken by someone else before etcd binds them
             let ports = try Client.freePorts(2)
             let directory = "/dev/shm/handoff-etcd-\(UUID().uuidString.prefix(8))"
-            let server = EtcdTestServer(clientPort: ports[0], peerPort: ports[1], dataDirectory: directory, extraArguments: arguments)
+            let server = EtcdTestServer(clientPort: ports[0], peerPort: ports[1], dataDirectory: directory,
+                                        extraArguments: arguments("http://127.0.0.1:\(ports[0])"))
             do {
                 try await server.run()
                 return server
