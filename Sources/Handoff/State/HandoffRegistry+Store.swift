@@ -20,6 +20,8 @@ extension HandoffRegistry {
                 }
                 try await store.commit(claim)
                 restored.append(member.name)
+                // A mergeable type takes the offers left after the first (oldest) too.
+                if member.prepareMerge != nil { await takeOffers(for: member, from: store, emit: { _ in }) }
             } catch {
                 failure = failure ?? (error as? HandoffError ?? HandoffError(.storeFailed, "\(error)")).context("restoring \(member.name)")
             }

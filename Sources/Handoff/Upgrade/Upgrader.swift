@@ -178,6 +178,16 @@ public final class Upgrader: Sendable {
                 }
                 return .other
             }
+            let followed = state.followed(all: configuration.followsOffers)
+            if !followed.isEmpty {
+                group.addTask {
+                    // Offers made while this process runs (a rolling deploy), once its own
+                    // state is settled.
+                    _ = try? await self.upgradable.wait()
+                    await self.state.follow(followed, store: self.store()) { [broadcast = self.broadcast] in broadcast.emit($0) }
+                    return .other
+                }
+            }
             if let signals {
                 group.addTask {
                     // SIGHUP acts once this process may upgrade: its state restored and its

@@ -24,8 +24,14 @@ public struct UpgraderConfiguration: Sendable {
     /// mid-handover. `nil`: a ``DirectoryStore`` under the user's runtime directory, made on
     /// first use.
     public var store: (any HandoffStore)?
-    /// How long offered state stays claimable; `nil` for no limit.
-    public var stateTTL: Duration?
+    /// How long offered state stays claimable; `nil` for no limit. Default: one hour — long
+    /// enough for a restart or a rolling deploy to claim it, short enough that a start much
+    /// later does not take stale state. An expired offer is never claimed.
+    public var stateTTL: Duration? = .seconds(3600)
+    /// Whether a running process follows the store's offers for every registered
+    /// ``HandoffMergeable`` instance — claims what other processes offer while it runs, and
+    /// merges it — even where its type's ``HandoffMergeable/handoffFollowsOffers`` is `false`.
+    public var followsOffers = false
     /// The largest state one instance may hand over, in bytes.
     public var maxStateSize: Int = Envelope.defaultMaxPayloadLength
     /// How the upgrader talks to systemd: notifications, socket activation, the file
