@@ -12,9 +12,11 @@ import Handoff
 ///
 /// It speaks etcd's v3 JSON gateway, with no client package. The keys, the transactions, the
 /// size limits and the transport are described in <doc:EtcdKeyLayout>. In short:
-/// - **Offer**: a transaction that creates `<prefix>/offers/<label>/<key>` only if it does not
-///   exist (`create_revision == 0`), under a lease of the offer's TTL. State over 1 MiB is
-///   written as chunks first, and the offer key, which names them, last.
+/// - **Offer**: a transaction that creates `<prefix>/offers/<label>/<key>` if it does not
+///   exist (`create_revision == 0`), and otherwise a later offer key
+///   `<prefix>/offers/<label>/<key>/<slot>` beside it, under a lease of the offer's TTL: an
+///   unclaimed offer never refuses the next. State over 1 MiB is written as chunks first, and
+///   the offer key, which names them, last. Claims take the oldest (`create_revision`) first.
 /// - **Claim** reads the offer (its header is readable without taking it, so a reader that
 ///   cannot read its version leaves it), then takes it with a transaction that holds only if
 ///   the offer is unchanged (`mod_revision`) and unclaimed: it writes the claim key under this
@@ -53,8 +55,7 @@ public final class EtcdStore: HandoffStore {
     ///   - envelope: The state.
     ///   - ttl: How long the offer stays claimable (positive); `nil` for
     ///     ``EtcdConfiguration/offerTTL``.
-    /// - Throws: `HandoffError`: `storeFailed` if an offer
-    ///   for the label and key exists; `envelopeTooLarge` for state
+    /// - Throws: `HandoffError`: `envelopeTooLarge` for state
     ///   over ``EtcdConfiguration/maxStateSize``, `invalidArgument`
     ///   for a label and key too long to fit a request (both before anything is sent);
     ///   `storeUnreachable` if no endpoint answers;
