@@ -48,16 +48,21 @@ extension EtcdStore {
         }
     }
 
-    /// One transaction: create the first offer key holding the whole envelope if it does not
-    /// exist, else a later offer key with a new slot.
+    /// Creates the first offer key holding the whole envelope if it does not exist; else (a
+    /// second transaction, so no request carries the state twice) a later offer key with a new
+    /// slot.
     private func createInline(_ bytes: [UInt8], label: String, key: String, lease: Int64, doing: String) async throws(HandoffError) {
-        let offerKey = layout.offerKey(label: label, key: key)
-        let later = layout.offerKey(label: label, key: key, slot: EtcdStore.newOfferID())
-        let request = EtcdTxnRequest(
-            compare: [EtcdCompare(key: offerKey, relation: .equal, target: .createRevision(0))],
-            success: [.put(EtcdPutRequest(key: offerKey, value: Data(bytes), lease: lease))],
-            failure: [.put(EtcdPutRequest(key: later, value: Data(bytes), lease: lease))])
-        do { _ = try await client.txn(request, idempotent: false) } catch { throw error.handoffError(doing) }
+        var offerKey = layout.offerKey(label: label, key: key)
+        for _ in 0..<2 {
+            let request = EtcdTxnRequest(
+                compare: [EtcdCompare(key: offerKey, relation: .equal, target: .createRevision(0))],
+                success: [.put(EtcdPutRequest(key: offerKey, value: Data(bytes), lease: lease))])
+            let answer: EtcdTxnResponse
+            do { answer = try await client.txn(request, idempotent: false) } catch { throw error.handoffError(doing) }
+            if answer.succeeded { return }
+            offerKey = layout.offerKey(label: label, key: key, slot: EtcdStore.newOfferID())
+        }
+        throw HandoffError(.storeFailed, "\(doing): a new slot's key existed already (64 random bits twice alike); nothing was offered")
     }
 
     /// The chunks, one request each (a chunk is most of what one request may carry), then one
