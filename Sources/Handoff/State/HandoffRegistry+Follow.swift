@@ -46,6 +46,10 @@ extension HandoffRegistry {
     func follow(_ members: [Member], store: any HandoffStore, emit: @escaping @Sendable (UpgradeEvent) -> Void) async {
         let byLabel = Dictionary(grouping: members, by: \.label)
         await withDiscardingTaskGroup { group in
+            if let checkpoints = store as? any CheckpointingStore {
+                // A holder that died leaves no offer: its checkpoint is claimable once it is gone.
+                group.addTask { await self.followDeadCheckpoints(members, store: checkpoints, emit: emit) }
+            }
             for (label, members) in byLabel {
                 // Subscribed before the first look, so nothing offered in between is missed.
                 let offers = store.offers(label: label)

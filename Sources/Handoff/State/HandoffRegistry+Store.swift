@@ -11,7 +11,14 @@ extension HandoffRegistry {
         var failure: HandoffError?
         for member in registered {
             do {
-                guard let claim = try await store.claim(label: member.label, key: member.key, readerVersion: member.version) else { continue }
+                guard let claim = try await store.claim(label: member.label, key: member.key, readerVersion: member.version) else {
+                    // No offer: a process that died may have left a checkpoint.
+                    if let checkpoints = store as? any CheckpointingStore,
+                       await takeDeadCheckpoints(for: member, from: checkpoints, resumeFirst: true, emit: { _ in }) > 0 {
+                        restored.append(member.name)
+                    }
+                    continue
+                }
                 do {
                     _ = try await apply([claim.envelope])
                 } catch {

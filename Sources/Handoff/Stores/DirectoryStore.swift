@@ -275,7 +275,7 @@ public final class DirectoryStore: HandoffStore {
     }
 
     /// Runs blocking file work on the store's queue.
-    private static func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    static func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body() }) }
         }

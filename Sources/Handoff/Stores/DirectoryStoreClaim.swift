@@ -6,7 +6,7 @@ import Glibc
 /// was taken and give back what fails, and revive the claims of dead claimers.
 extension DirectoryStore {
     /// What the offer file says before anything is taken.
-    private enum Peek {
+    enum Peek {
         case nothing
         case expired
         case offer(EnvelopeHeader)
@@ -73,7 +73,7 @@ extension DirectoryStore {
 
     /// Reads the header of the offer at `offer` without taking it.
     /// - Throws: The envelope's header error (the offer stays), or `.storeFailed`.
-    private func peek(_ offer: String, label: String, key: String) throws(HandoffError) -> Peek {
+    func peek(_ offer: String, label: String, key: String) throws(HandoffError) -> Peek {
         let contents: StoreFiles.Contents
         do throws(HandoffError) {
             guard let read = try StoreFiles.read(offer, limit: DirectoryStore.headerPeek) else { return .nothing }
@@ -91,7 +91,7 @@ extension DirectoryStore {
 
     /// Reads and fully verifies a taken offer; gives it back (and throws) if it is refused.
     /// - Returns: The claim, or `nil` if the offer had expired (it is removed).
-    private func verifyTaken(_ claimed: String, token: String, offer: String, label: String, key: String, readerVersion: Int) throws(HandoffError) -> HandoffClaim? {
+    func verifyTaken(_ claimed: String, token: String, offer: String, label: String, key: String, readerVersion: Int) throws(HandoffError) -> HandoffClaim? {
         let refusal: HandoffError
         do throws(HandoffError) {
             guard let contents = try StoreFiles.read(claimed, limit: DirectoryStore.largestEnvelope) else {
@@ -166,7 +166,7 @@ extension DirectoryStore {
         }
     }
 
-    private func newer(_ header: EnvelopeHeader, readerVersion: Int) -> HandoffError {
+    func newer(_ header: EnvelopeHeader, readerVersion: Int) -> HandoffError {
         HandoffError(.newerVersion, "the offer for \(header.label)/\(header.key) is state version \(header.stateVersion), readable from version \(header.oldestReaderVersion) on; this reader knows up to \(readerVersion), so it stays offered")
     }
 

@@ -35,6 +35,7 @@ enum DirectoryStoreLayout {
     static let offerSuffix = "+offer"
     static let claimMarker = "claim"
     static let temporaryMarker = "tmp"
+    static let checkpointMarker = "ckpt"
 
     /// The stem of every file that belongs to `label` and `key`.
     static func stem(label: String, key: String) -> String {
@@ -85,11 +86,17 @@ enum DirectoryStoreLayout {
         "\(stem(label: label, key: key))+\(temporaryMarker)+\(owner.nameComponent)+\(sequence)"
     }
 
+    /// `<stem>+ckpt+<owner>+0`: the crash-durable checkpoint `owner` keeps of `label` and `key`.
+    static func checkpointName(label: String, key: String, owner: ClaimOwner) -> String {
+        "\(stem(label: label, key: key))+\(checkpointMarker)+\(owner.nameComponent)+0"
+    }
+
     /// What a file name in the store directory is.
     enum Entry: Equatable {
         case offer(stem: String)
         case claim(stem: String, owner: ClaimOwner)
         case temporary(stem: String, owner: ClaimOwner)
+        case checkpoint(stem: String, owner: ClaimOwner)
     }
 
     /// Parses a directory entry's name; `nil` for names the store did not make.
@@ -108,6 +115,7 @@ enum DirectoryStoreLayout {
         switch tail[0] {
         case claimMarker: return .claim(stem: stem, owner: owner)
         case temporaryMarker: return .temporary(stem: stem, owner: owner)
+        case checkpointMarker: return .checkpoint(stem: stem, owner: owner)
         default: return nil
         }
     }

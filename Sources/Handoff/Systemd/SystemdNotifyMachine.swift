@@ -104,7 +104,7 @@ struct SystemdNotifyMachine: Sendable {
             if awaitsPredecessor { predecessorLost = true }
             awaitsPredecessor = false
             return readyIfDue()
-        case .spawned, .successorReady, .handoverReceived, .tookOver, .stateMerged, .mergeFailed:
+        case .spawned, .successorReady, .handoverReceived, .tookOver, .stateMerged, .mergeFailed, .checkpointFailed:
             return []
         }
     }

@@ -36,6 +36,9 @@ public enum UpgradeEvent: Sendable, CustomStringConvertible {
     /// An offer could not be claimed, merged or committed; the reason says which, and where
     /// the state is.
     case mergeFailed(HandoffError)
+    /// A crash-durable checkpoint could not be written (``UpgraderConfiguration/checkpointInterval``);
+    /// the previous one stands.
+    case checkpointFailed(HandoffError)
 
     public var description: String {
         switch self {
@@ -53,6 +56,7 @@ public enum UpgradeEvent: Sendable, CustomStringConvertible {
         case .predecessorExited: "predecessor-exited"
         case .stateMerged(let name, let producer): "state-merged name=\(name) producer=\(producer)"
         case .mergeFailed(let error): "merge-failed reason=\"\(error)\""
+        case .checkpointFailed(let error): "checkpoint-failed reason=\"\(error)\""
         }
     }
 }

@@ -178,6 +178,24 @@ public final class Upgrader: Sendable {
                 }
                 return .other
             }
+            if let interval = configuration.checkpointInterval {
+                group.addTask {
+                    _ = try? await self.upgradable.wait()
+                    guard let store = self.store() as? any CheckpointingStore else {
+                        self.broadcast.emit(.checkpointFailed(HandoffError(.invalidArgument, "checkpointInterval is set, but the store keeps no checkpoints")))
+                        return .other
+                    }
+                    while !Task.isCancelled {
+                        do {
+                            try await self.state.checkpoint(to: store)
+                        } catch {
+                            self.broadcast.emit(.checkpointFailed((error as? HandoffError ?? HandoffError(.storeFailed, "\(error)")).context("writing a checkpoint")))
+                        }
+                        do { try await Task.sleep(for: interval) } catch { break }
+                    }
+                    return .other
+                }
+            }
             let followed = state.followed(all: configuration.followsOffers)
             if !followed.isEmpty {
                 group.addTask {
@@ -241,6 +259,8 @@ public final class Upgrader: Sendable {
             let (pid, channel) = try await session.perform()
             successorChannel.withLock { $0 = channel }
             descriptors.markReplaced()
+            // The successor holds the state now: no checkpoint of this process may be claimed.
+            await state.removeCheckpoints(from: store())
             machine.withLock { $0.upgradeCommitted(to: pid) }
             broadcast.emit(.replaced(by: pid))
             replacement.fulfill(pid)

@@ -32,6 +32,11 @@ public struct UpgraderConfiguration: Sendable {
     /// ``HandoffMergeable`` instance — claims what other processes offer while it runs, and
     /// merges it — even where its type's ``HandoffMergeable/handoffFollowsOffers`` is `false`.
     public var followsOffers = false
+    /// How often the registered state is written to the store as this process's crash-durable
+    /// checkpoint (a ``CheckpointingStore``: ``DirectoryStore``, `EtcdStore`); `nil` (the
+    /// default) for none. A checkpoint is claimable only once this process is gone — a SIGKILL,
+    /// the OOM killer — and is removed when the state is handed on cleanly.
+    public var checkpointInterval: Duration?
     /// The largest state one instance may hand over, in bytes.
     public var maxStateSize: Int = Envelope.defaultMaxPayloadLength
     /// How the upgrader talks to systemd: notifications, socket activation, the file

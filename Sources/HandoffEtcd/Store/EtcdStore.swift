@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import Synchronization
 
 /// A `HandoffStore` in an etcd cluster, so that state a process gives up on one node
 /// can be claimed by a process on another.
@@ -32,6 +33,11 @@ public final class EtcdStore: HandoffStore {
     let client: EtcdClient
     let layout: EtcdLayout
     let lease: EtcdClaimLease
+    /// Names this process's checkpoints and its owner key (EtcdStore+Checkpoint.swift).
+    let ownerID = EtcdStore.newOfferID()
+    /// The lease the owner key lives under, kept alive from the first checkpoint on.
+    let ownerLease: EtcdClaimLease
+    let ownerLeaseID = Mutex<Int64?>(nil)
 
     /// How many times a claim looks again after losing a race before it answers "nothing".
     static let claimAttempts = 4
@@ -46,6 +52,7 @@ public final class EtcdStore: HandoffStore {
         client = EtcdClient(endpoints: endpoints, credentials: configuration.credentials, timeout: configuration.requestTimeout)
         layout = EtcdLayout(prefix: configuration.keyPrefix)
         lease = EtcdClaimLease(client: client, ttl: configuration.claimTTL)
+        ownerLease = EtcdClaimLease(client: client, ttl: configuration.claimTTL)
     }
 
     // MARK: HandoffStore
@@ -85,6 +92,7 @@ public final class EtcdStore: HandoffStore {
     ///   expired, it was released or committed); `invalidArgument`
     ///   for a claim another store made; `storeUnreachable`.
     public func commit(_ claim: HandoffClaim) async throws {
+        if claim.token.hasPrefix(EtcdStore.checkpointTokenPrefix) { return try await finishCheckpoint(claim, committing: true) }
         try await finish(claim, committing: true)
     }
 
@@ -92,6 +100,7 @@ public final class EtcdStore: HandoffStore {
     /// - Parameter claim: A claim this store made.
     /// - Throws: As ``commit(_:)``.
     public func release(_ claim: HandoffClaim) async throws {
+        if claim.token.hasPrefix(EtcdStore.checkpointTokenPrefix) { return try await finishCheckpoint(claim, committing: false) }
         try await finish(claim, committing: false)
     }
 
