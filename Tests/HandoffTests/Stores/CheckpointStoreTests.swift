@@ -95,4 +95,34 @@ struct DemoCheckpointTests {
         #expect(b.allLines.filter { $0.text.contains("event=state-merged") }.count == 1)
         kill(try b.pid(ofGeneration: 1, marker: "listening="), SIGTERM)
     }
+
+    @Test("directory store shared on one host: A checkpoints and is SIGKILLed; B merges its last checkpoint once A is gone", .timeLimit(.minutes(1)))
+    func killedHolderDirectory() throws {
+        let directory = try TemporaryStoreDirectory()
+        let store = "dir:" + directory.path
+        let a = try FixtureProcess(program: "handoff-demo", arguments: ["--listen", "127.0.0.1:0", "--store", store, "--checkpoint-interval", "0.2"])
+        let listening = try a.waitFor("listening=", generation: 1)
+        let clientA = try HTTPClient(port: UInt16(FixtureProcess.field("listening", in: listening.text)!.split(separator: ":").last!)!)
+        let (b, portB) = try DemoMergeTests.startDemo(store)
+        try b.waitFor("state=", generation: 1)
+        let clientB = try HTTPClient(port: portB)
+        for expected in 1...3 { #expect(try clientA.get("/count").body == "\(expected)") }
+        #expect(try clientB.get("/count").body == "1")
+        // A's checkpoint of count 3: its file, named after A, holding that count.
+        let name = DirectoryStoreLayout.stem(label: "handoff-demo.state", key: "") + "+ckpt+\(listening.pid)+"
+        try FixtureProcess.waitUntil("a checkpoint of count 3") {
+            guard let file = directory.names().first(where: { $0.hasPrefix(name) }),
+                  let bytes = FileManager.default.contents(atPath: directory.path + "/" + file),
+                  let envelope = try? Envelope(decoding: Array(bytes)),
+                  let state = try? StateCodec.decode(DemoShape.self, from: envelope.payload, codec: envelope.header.codec) else { return false }
+            return state.count == 3
+        }
+        #expect(!b.allLines.contains { $0.text.contains("event=state-merged") }, "not claimable while A lives")
+        #expect(kill(listening.pid, SIGKILL) == 0)
+        try b.waitFor("event=state-merged name=handoff-demo.state/ producer=\(listening.pid)", generation: 1, timeout: .seconds(20))
+        #expect(try clientB.get("/count").body == "5")
+        #expect(b.allLines.filter { $0.text.contains("event=state-merged") }.count == 1)
+        #expect(!directory.names().contains { $0.hasPrefix(name) })
+        kill(try b.pid(ofGeneration: 1, marker: "listening="), SIGTERM)
+    }
 }
