@@ -29,6 +29,7 @@ struct DemoApplication {
             var configuration = UpgraderConfiguration(pidFile: options.pidFile)
             configuration.systemd.storesDescriptors = options.storesDescriptors
             configuration.store = try Self.store(options)
+            configuration.checkpointInterval = options.checkpointInterval
             upgrader = try await Upgrader(configuration: configuration)
             try upgrader.state.register(state)
             if let path = options.jobsLog {

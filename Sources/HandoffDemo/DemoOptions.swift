@@ -16,6 +16,7 @@ struct DemoOptions: Sendable {
         Usage: handoff-demo [--listen HOST:PORT]... [--pid-file PATH] [--store STORE]
                             [--admin HOST:PORT] [--jobs-log PATH] [--config PATH]
                             [--feature.enable NAME]... [--control PATH] [--fd-store]
+                            [--checkpoint-interval SECONDS]
 
         An HTTP/1.1 server that upgrades itself without downtime: send it SIGHUP after
         replacing its binary. SIGTERM or SIGINT stops it gracefully. Its counter and map
@@ -47,6 +48,11 @@ struct DemoOptions: Sendable {
                               is made 0700).
           --fd-store          Keep the listeners and a state checkpoint in systemd's file
                               descriptor store (FileDescriptorStoreMax= in the unit).
+          --checkpoint-interval SECONDS
+                              Write the state to the store as a crash-durable checkpoint
+                              this often (e.g. 0.5): if this instance is killed, a running
+                              instance (or the next start) takes its last checkpoint once
+                              it is gone (etcd: after the lease TTL, 10 s).
           --help              Print this help.
 
         Environment: HANDOFF_LOG_FORMAT=json|text and HANDOFF_LOG_LEVEL=debug|info|warn|error
@@ -72,6 +78,8 @@ struct DemoOptions: Sendable {
     var controlSocket: String?
     /// Whether to use systemd's file descriptor store.
     var storesDescriptors = false
+    /// How often to checkpoint the state to the store; `nil`: never.
+    var checkpointInterval: Duration?
     /// Where the jobs pipeline appends persisted job ids; `nil`: no pipeline.
     var jobsLog: String?
     /// The lifecycle log on standard error, from `--config` and the environment.
@@ -120,6 +128,12 @@ struct DemoOptions: Sendable {
                 }
             case "--control": options.controlSocket = try value()
             case "--fd-store": options.storesDescriptors = true
+            case "--checkpoint-interval":
+                let text = try value()
+                guard let seconds = Double(text), seconds > 0, seconds <= 86_400 else {
+                    throw UsageError(description: "--checkpoint-interval takes a number of seconds between 0 and 86400; not \(text)")
+                }
+                options.checkpointInterval = .milliseconds(Int64((seconds * 1000).rounded(.up)))
             case "--jobs-log": options.jobsLog = try value()
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")

@@ -5,12 +5,13 @@ import HandoffServices
 import HandoffOperations
 
 /// The demo's in-memory state: the `/count` counter and the `/kv` map. It survives upgrades
-/// (handed to the successor) and stops (offered to the store, claimed at the next start).
+/// (handed to the successor) and stops (offered to the store, claimed at the next start, or
+/// merged by an instance running on the same store).
 ///
 /// Bounded, so that a handover stays small: at most ``maximumKeys`` keys of at most
 /// ``maximumKeyBytes`` bytes, each value at most ``maximumValueBytes`` bytes of UTF-8.
 /// Shared between the event loop thread and the upgrader behind a `Mutex`.
-final class DemoState: HandoffAware {
+final class DemoState: HandoffMergeable {
     /// What is handed over.
     struct State: Codable, Sendable, Equatable {
         /// The last value `GET /count` answered.
@@ -32,6 +33,9 @@ final class DemoState: HandoffAware {
     }
 
     static let handoffLabel = "handoff-demo.state"
+    /// A running instance takes over what a stopped one offered: two instances on one store
+    /// end with the sum of their counts.
+    static let handoffFollowsOffers = true
     static let handoffVersion = 1
 
     static let maximumKeys = 1000
@@ -77,9 +81,29 @@ final class DemoState: HandoffAware {
         contents.withLock { $0 }
     }
 
+    /// The state of an instance that stopped while this one runs (a rolling deploy): counts
+    /// add, and the maps unite — this instance's value wins for a key both hold, and keys past
+    /// ``maximumKeys`` are left out.
+    /// - Throws: ``InvalidState`` if it breaks the bounds; nothing is changed then.
+    func merge(_ other: State) async throws {
+        try Self.check(other)
+        contents.withLock { state in
+            state.count += other.count
+            for (key, value) in other.values.sorted(by: { $0.key < $1.key })
+            where state.values[key] == nil && state.values.count < Self.maximumKeys {
+                state.values[key] = value
+            }
+        }
+    }
+
     /// Replaces the state with the one handed over.
     /// - Throws: ``InvalidState`` if it breaks the bounds; nothing is changed then.
     func resume(from state: State) async throws {
+        try Self.check(state)
+        contents.withLock { $0 = state }
+    }
+
+    private static func check(_ state: State) throws {
         if state.count < 0 { throw InvalidState(description: "negative count \(state.count)") }
         if state.values.count > Self.maximumKeys {
             throw InvalidState(description: "\(state.values.count) keys; at most \(Self.maximumKeys)")
@@ -91,6 +115,5 @@ final class DemoState: HandoffAware {
             throw InvalidState(
                 description: "key \(key.prefix(32).debugDescription) or its value is out of bounds")
         }
-        contents.withLock { $0 = state }
     }
 }

@@ -23,7 +23,8 @@ final class MemoryStore: HandoffStore {
     }
 
     let fault: Fault
-    private let entries = Mutex<[String: Entry]>([:])
+    /// Per label and key, the offers oldest first: a later offer is kept, never refused.
+    private let entries = Mutex<[String: [Entry]]>([:])
     private let tokens = Atomic<Int>(0)
 
     init(fault: Fault = .none) { self.fault = fault }
@@ -32,9 +33,8 @@ final class MemoryStore: HandoffStore {
 
     func offer(_ envelope: Envelope, ttl: Duration?) async throws {
         let id = Self.id(envelope.header.label, envelope.header.key)
-        try entries.withLock { entries throws(HandoffError) in
-            if entries[id] != nil { throw HandoffError(.storeFailed, "\(id) is offered already") }
-            entries[id] = Entry(envelope: envelope, expires: ttl.map { ContinuousClock.now + $0 })
+        entries.withLock { entries in
+            entries[id, default: []].append(Entry(envelope: envelope, expires: ttl.map { ContinuousClock.now + $0 }))
         }
     }
 
@@ -42,36 +42,38 @@ final class MemoryStore: HandoffStore {
         let id = Self.id(label, key)
         let token = "claim-\(tokens.wrappingAdd(1, ordering: .relaxed).newValue)"
         return try entries.withLock { entries throws(HandoffError) -> HandoffClaim? in
-            guard var entry = entries[id] else { return nil }
-            if let expires = entry.expires, expires <= .now {
-                entries[id] = nil
-                return nil
+            var list = entries[id] ?? []
+            list.removeAll { entry in entry.expires.map { $0 <= .now } ?? false }
+            defer { entries[id] = list.isEmpty ? nil : list }
+            guard let index = list.firstIndex(where: { $0.holder == nil || fault == .claimNotExclusive }) else { return nil }
+            if list[index].envelope.header.oldestReaderVersion > readerVersion {
+                throw HandoffError(.newerVersion, "\(label)/\(key) needs reader \(list[index].envelope.header.oldestReaderVersion)")
             }
-            if entry.holder != nil && fault != .claimNotExclusive { return nil }
-            if entry.envelope.header.oldestReaderVersion > readerVersion {
-                throw HandoffError(.newerVersion, "\(label)/\(key) needs reader \(entry.envelope.header.oldestReaderVersion)")
-            }
-            entry.holder = token
-            entries[id] = entry
-            return HandoffClaim(envelope: entry.envelope, token: token)
+            list[index].holder = token
+            return HandoffClaim(envelope: list[index].envelope, token: token)
         }
     }
 
     func commit(_ claim: HandoffClaim) async throws {
         let id = Self.id(claim.envelope.header.label, claim.envelope.header.key)
         try entries.withLock { entries throws(HandoffError) in
-            guard entries[id]?.holder == claim.token || (fault == .lateCommitSucceeds && entries[id] != nil) else {
+            var list = entries[id] ?? []
+            let held = list.firstIndex { $0.holder == claim.token }
+            guard let index = held ?? (fault == .lateCommitSucceeds ? list.firstIndex { $0.envelope == claim.envelope } : nil) else {
                 throw HandoffError(.claimLost, "\(claim.token) is not held")
             }
-            if fault == .commitLeavesOffer { entries[id]?.holder = nil } else { entries[id] = nil }
+            if fault == .commitLeavesOffer { list[index].holder = nil } else { list.remove(at: index) }
+            entries[id] = list.isEmpty ? nil : list
         }
     }
 
     func release(_ claim: HandoffClaim) async throws {
         let id = Self.id(claim.envelope.header.label, claim.envelope.header.key)
         try entries.withLock { entries throws(HandoffError) in
-            guard entries[id]?.holder == claim.token else { throw HandoffError(.claimLost, "\(claim.token) is not held") }
-            entries[id]?.holder = nil
+            guard let index = entries[id]?.firstIndex(where: { $0.holder == claim.token }) else {
+                throw HandoffError(.claimLost, "\(claim.token) is not held")
+            }
+            entries[id]?[index].holder = nil
         }
     }
 

@@ -31,7 +31,7 @@ struct StoreConformanceTests {
     @Test("a broken store fails exactly the properties it breaks, each by name",
           arguments: [
               (MemoryStore.Fault.claimNotExclusive, ["claim-is-exclusive", "concurrent-claimers-one-wins"]),
-              (.commitLeavesOffer, ["commit-removes", "late-commit-is-claim-lost"]),
+              (.commitLeavesOffer, ["later-offers-are-kept-oldest-first", "commit-removes", "late-commit-is-claim-lost"]),
               (.lateCommitSucceeds, ["late-commit-is-claim-lost"]),
           ])
     func brokenStoreFails(fault: MemoryStore.Fault, broken: [String]) async throws {

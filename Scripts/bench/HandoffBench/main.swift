@@ -32,6 +32,12 @@
 //   handoff-bench restart [--count N]
 //       Time from a supervised worker's failure to its replacement running, with no backoff
 //       (median, p99, max), one-for-one and one-for-all.
+//   handoff-bench merge --endpoint URL --directory DIR [--rounds N]
+//       A offers 1 KiB of state; running B (watching) claims, merges and commits it: offer →
+//       merged p50, p99, through etcd and through a DirectoryStore (the baseline), with the ratio.
+//   handoff-bench checkpoint [--checkpoints N]
+//       The request-path pause per state checkpoint (snapshot + encode) for 1 KiB and 10 MiB,
+//       against the same windows with no checkpoint.
 import Foundation
 import HandoffEtcd
 import HandoffSystem
@@ -164,8 +170,30 @@ case "restart":
         complain("handoff-bench restart: \(error)\n")
         exit(1)
     }
+case "merge":
+    guard let endpoint = option("--endpoint", in: arguments), let directory = option("--directory", in: arguments) else {
+        complain("handoff-bench merge: --endpoint URL and --directory DIR are required\n")
+        exit(2)
+    }
+    var bench = MergeBenchmark(endpoint: endpoint, directory: directory)
+    bench.rounds = option("--rounds", in: arguments).flatMap(Int.init) ?? bench.rounds
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench merge: \(error)\n")
+        exit(1)
+    }
+case "checkpoint":
+    var bench = CheckpointBenchmark()
+    bench.checkpoints = option("--checkpoints", in: arguments).flatMap(Int.init) ?? bench.checkpoints
+    do {
+        try await bench.run()
+    } catch {
+        complain("handoff-bench checkpoint: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count] [--method POST]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n       handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]\n       handoff-bench mailbox [--messages N] [--runs R] [--capacity C]\n       handoff-bench restart [--count N]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count] [--method POST]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n       handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]\n       handoff-bench mailbox [--messages N] [--runs R] [--capacity C]\n       handoff-bench restart [--count N]\n       handoff-bench merge --endpoint URL --directory DIR [--rounds N]\n       handoff-bench checkpoint [--checkpoints N]\n")
     exit(2)
 }
 

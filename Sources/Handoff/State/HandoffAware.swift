@@ -5,6 +5,17 @@ import HandoffSystem
 /// claims it next — the successor of an upgrade, or the next start on this host through a
 /// ``HandoffStore`` — gets it exactly once through ``resume(from:)``.
 ///
+/// Two verbs read the state, and they mean different things:
+/// - ``handoffSnapshot()`` copies it while the instance goes on as before: periodic checkpoints
+///   (systemd's file descriptor store, crash-durable checkpoints in a store) call it, as often
+///   as every few seconds.
+/// - ``handoffState()`` gives it up for good: the process is being replaced or stops. An
+///   instance may stop changing its state from there on (a mailbox stops delivering), until
+///   ``handoffAbandoned()`` says the state stayed here after all.
+///
+/// A type whose state can be combined with another process's adopts ``HandoffMergeable`` too,
+/// and takes over state offered while it runs (a rolling deploy).
+///
 /// ```swift
 /// final class Counter: HandoffAware {
 ///     struct State: Codable, Sendable { var count: Int }
@@ -37,6 +48,13 @@ public protocol HandoffAware: AnyObject, Sendable {
 
     /// Gives up the state, in the dying process, after the application has drained.
     func handoffState() async throws -> State
+    /// A copy of the state, taken while the instance carries on unchanged: for checkpoints.
+    ///
+    /// Default: ``handoffState()`` followed by ``handoffAbandoned()``, which is right for a
+    /// type whose ``handoffState()`` disturbs nothing (most) and safe for one that does.
+    /// Override it when giving up the state stops something (a mailbox stops delivering), so a
+    /// checkpoint does not pause it.
+    func handoffSnapshot() async throws -> State
     /// Takes the state over, in the process that claimed it.
     func resume(from state: State) async throws
     /// Called when the state given up through ``handoffState()`` was not taken after all — the
@@ -57,6 +75,13 @@ extension HandoffAware {
     /// Does nothing.
     public func handoffAbandoned() async {}
 
+    /// ``handoffState()``, then ``handoffAbandoned()``: the instance owns its state again.
+    public func handoffSnapshot() async throws -> State {
+        let state = try await handoffState()
+        await handoffAbandoned()
+        return state
+    }
+
     /// Refuses every older version: override to migrate.
     public static func migrate(_ old: HandoffPayload, fromVersion: Int) throws -> State {
         throw HandoffError(.migrationFailed, "\(handoffLabel) has no migration from version \(fromVersion) to \(handoffVersion)")
@@ -71,6 +96,18 @@ public struct HandoffPayload: Sendable {
     public let codec: HandoffCodec
     /// The encoded bytes.
     public let bytes: [UInt8]
+
+    /// Wraps encoded state, for an application that decodes state it claimed by hand (see
+    /// ``HandoffRegistry/decode(_:from:)``) or tests its migrations.
+    /// - Parameters:
+    ///   - version: The version the state was written in.
+    ///   - codec: How it is encoded.
+    ///   - bytes: The encoded bytes.
+    public init(version: Int, codec: HandoffCodec, bytes: [UInt8]) {
+        self.version = version
+        self.codec = codec
+        self.bytes = bytes
+    }
 
     /// Decodes the payload as one of the old shapes.
     /// - Throws: ``HandoffError/Code/codingFailed`` if it is not that shape.

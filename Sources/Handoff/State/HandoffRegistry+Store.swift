@@ -12,7 +12,14 @@ extension HandoffRegistry {
         var failure: HandoffError?
         for member in registered {
             do {
-                guard let claim = try await store.claim(label: member.label, key: member.key, readerVersion: member.version) else { continue }
+                guard let claim = try await store.claim(label: member.label, key: member.key, readerVersion: member.version) else {
+                    // No offer: a process that died may have left a checkpoint.
+                    if let checkpoints = store as? any CheckpointingStore,
+                       await takeDeadCheckpoints(for: member, from: checkpoints, resumeFirst: true, emit: { _ in }) > 0 {
+                        restored.append(member.name)
+                    }
+                    continue
+                }
                 do {
                     _ = try await apply([claim.envelope])
                 } catch {
@@ -21,6 +28,8 @@ extension HandoffRegistry {
                 }
                 try await store.commit(claim)
                 restored.append(member.name)
+                // A mergeable type takes the offers left after the first (oldest) too.
+                if member.prepareMerge != nil { await takeOffers(for: member, from: store, emit: { _ in }) }
             } catch {
                 failure = failure ?? (error as? HandoffError ?? HandoffError(.storeFailed, "\(error)")).context("restoring \(member.name)")
             }

@@ -25,7 +25,7 @@ extension DirectoryStore: OfferListing {
             case .claim(_, let owner):
                 state = owner.isAlive ? .claimed : .abandoned
                 claimer = owner.pid
-            case .temporary, nil:
+            case .temporary, .checkpoint, nil:
                 continue
             }
             var offer = PendingOffer(header: nil, state: state, claimer: claimer, location: name)

@@ -22,13 +22,16 @@ import HandoffSystem
 /// safe): `sessions+eu%2F1+offer`. The store relies on atomic renames only, so any number of
 /// processes may share a directory:
 /// - **Offer** writes a temporary file (`O_EXCL`, mode 0600), fsyncs it, and moves it into place
-///   with `renameat2(RENAME_NOREPLACE)` (or `link(2)`), which fails rather than replace an
-///   existing offer. Any failure removes the temporary file; existing offers are never touched.
+///   with `renameat2(RENAME_NOREPLACE)` (or `link(2)`), which never replaces an existing offer:
+///   if one waits for the label and key, the new one is kept beside it under a name with an
+///   offer id (see `DirectoryStoreLayout`), so a stop is never refused for an earlier offer
+///   nobody claimed. Any failure removes the temporary file; existing offers are never touched.
 /// - **Expiry**: the offer file's modification time *is* its expiry (the epoch for none), set
 ///   with `futimens` before the offer appears. An expired offer is never delivered, and is
 ///   removed by the next claim of its label and key. The store never writes an offer in place;
 ///   writing one by hand sets its mtime to now, which expires it.
-/// - **Claim** reads the header first and refuses, without taking anything, an envelope that
+/// - **Claim** takes the oldest unexpired offer of the label and key (by the time in its
+///   header). It reads the header first and refuses, without taking anything, an envelope that
 ///   needs a newer reader. It then renames the offer to a claim name holding the claimer's pid,
 ///   start time and boot id: of concurrent claimers exactly one rename succeeds. The claimed
 ///   file is then verified whole; a damaged one is renamed back, so it stays offered.
@@ -93,9 +96,9 @@ public final class DirectoryStore: HandoffStore {
     /// - Parameters:
     ///   - envelope: The state.
     ///   - ttl: How long the offer stays claimable (it must be positive); `nil` for no limit.
-    /// - Throws: ``HandoffError`` with ``HandoffError/Code/storeFailed``: an offer for the label
-    ///   and key exists, or a system call failed (named, with its path and `errno`), in which
-    ///   case no file was left behind.
+    /// - Throws: ``HandoffError`` with ``HandoffError/Code/storeFailed`` if a system call failed
+    ///   (named, with its path and `errno`), in which case no file was left behind. An offer
+    ///   waiting for the same label and key is no reason: both are kept.
     public func offer(_ envelope: Envelope, ttl: Duration?) async throws {
         try await DirectoryStore.perform { try self.offerNow(envelope, ttl: ttl) }
     }
@@ -141,8 +144,6 @@ public final class DirectoryStore: HandoffStore {
     func offerNow(_ envelope: Envelope, ttl: Duration?) throws(HandoffError) {
         let label = envelope.header.label, key = envelope.header.key
         let final = offerPath(label: label, key: key)
-        let exists = HandoffError(.storeFailed, "an offer for \(label)/\(key) already exists (\(final))")
-        if StoreFiles.exists(final) { throw exists }
         var expiresAt: Int64?
         if let ttl {
             guard ttl > .zero else { throw HandoffError(.invalidArgument, "the ttl of an offer must be positive; it is \(ttl)") }
@@ -152,10 +153,16 @@ public final class DirectoryStore: HandoffStore {
         do throws(HandoffError) {
             try StoreFiles.writeNew(temporary, bytes: envelope.encoded(), expiresAt: expiresAt)
             do throws(HandoffError) {
-                try StoreFiles.moveNoReplace(temporary, final)
+                do throws(HandoffError) {
+                    try StoreFiles.moveNoReplace(temporary, final)
+                } catch where error.errno == .fileExists {
+                    // An earlier offer waits: this one goes beside it, under its own id.
+                    let id = DirectoryStoreLayout.newOfferID(now: StoreFiles.realtimeNanoseconds())
+                    try StoreFiles.moveNoReplace(temporary, path(DirectoryStoreLayout.laterOfferName(label: label, key: key, id: id)))
+                }
             } catch {
                 _ = unlink(temporary)
-                throw error.errno == .fileExists ? exists : error
+                throw error
             }
         } catch {
             if error.code == .storeFailed { throw error }
@@ -176,18 +183,27 @@ public final class DirectoryStore: HandoffStore {
 
     func releaseNow(_ claim: HandoffClaim) throws(HandoffError) {
         let claimed = try claimPath(claim)
-        let header = claim.envelope.header
-        let offer = offerPath(label: header.label, key: header.key)
+        guard case .claim(let entryStem, _) = DirectoryStoreLayout.parse(claim.token) else { throw lost(claim) }
         do throws(HandoffError) {
-            try StoreFiles.moveNoReplace(claimed, offer)
+            try reoffer(claimed, entryStem: entryStem, label: claim.envelope.header.label, key: claim.envelope.header.key)
         } catch {
             switch error.errno {
             case .noSuchFileOrDirectory: throw lost(claim)
-            case .fileExists: throw HandoffError(.storeFailed, "cannot release \(claim.what): a newer offer exists; the claim is still held (commit it, or release it later)", errno: .fileExists)
             default: throw HandoffError(.storeFailed, "cannot release \(claim.what): \(error.reason)", errno: error.errno)
             }
         }
         StoreFiles.syncDirectory(directory)
+    }
+
+    /// Renames a claim file back to the offer name it had; if a newer offer took that name
+    /// meanwhile, to a name with a new offer id (its header keeps its age).
+    func reoffer(_ claimed: String, entryStem: String, label: String, key: String) throws(HandoffError) {
+        do throws(HandoffError) {
+            try StoreFiles.moveNoReplace(claimed, path(entryStem + DirectoryStoreLayout.offerSuffix))
+        } catch where error.errno == .fileExists {
+            let id = DirectoryStoreLayout.newOfferID(now: StoreFiles.realtimeNanoseconds())
+            try StoreFiles.moveNoReplace(claimed, path(DirectoryStoreLayout.laterOfferName(label: label, key: key, id: id)))
+        }
     }
 
     // MARK: Names
@@ -205,7 +221,7 @@ public final class DirectoryStore: HandoffStore {
         let header = claim.envelope.header
         guard DirectoryStoreLayout.isClaimName(claim.token),
               case .claim(let stem, _) = DirectoryStoreLayout.parse(claim.token),
-              stem == DirectoryStoreLayout.stem(label: header.label, key: header.key) else {
+              DirectoryStoreLayout.baseStem(stem) == DirectoryStoreLayout.stem(label: header.label, key: header.key) else {
             throw HandoffError(.invalidArgument, "\"\(claim.token)\" is not a claim this store made for \(claim.what)")
         }
         return path(claim.token)
@@ -232,7 +248,7 @@ public final class DirectoryStore: HandoffStore {
     }
 
     /// Runs blocking file work on the store's queue (with the task's injected faults, if any).
-    private static func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    static func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let work = Syscall.carryingFaults(body)
         return try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }

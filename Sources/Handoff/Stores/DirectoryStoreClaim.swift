@@ -7,7 +7,7 @@ import HandoffSystem
 /// was taken and give back what fails, and revive the claims of dead claimers.
 extension DirectoryStore {
     /// What the offer file says before anything is taken.
-    private enum Peek {
+    enum Peek {
         case nothing
         case expired
         case offer(EnvelopeHeader)
@@ -24,36 +24,57 @@ extension DirectoryStore {
     private static let largestEnvelope = headerPeek + Envelope.defaultMaxPayloadLength + 4 + 1
 
     func claimNow(label: String, key: String, readerVersion: Int) throws(HandoffError) -> HandoffClaim? {
-        let offer = offerPath(label: label, key: key)
         for _ in 0..<DirectoryStore.attempts {
-            switch try peek(offer, label: label, key: key) {
-            case .nothing:
-                guard try reviveDeadClaim(label: label, key: key) else { return nil }
-                continue
-            case .expired:
-                break  // taken below like any offer, then removed
-            case .offer(let header):
-                if header.oldestReaderVersion > readerVersion { throw newer(header, readerVersion: readerVersion) }
-            }
-            let token = DirectoryStoreLayout.claimName(label: label, key: key, owner: .current, sequence: DirectoryStore.nextSequence())
-            let claimed = path(token)
-            do throws(HandoffError) {
-                // The claim name is this process's own, so plain rename(2) replaces nothing.
-                try StoreFiles.rename(offer, claimed)
-            } catch {
-                if error.errno == .noSuchFileOrDirectory { continue }  // another claimer won: look again
-                throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.errno)
-            }
-            if let claim = try verifyTaken(claimed, token: token, offer: offer, label: label, key: key, readerVersion: readerVersion) {
-                return claim
+            try reviveDeadClaims(label: label, key: key)
+            let candidates = try offersInOrder(label: label, key: key)
+            if candidates.isEmpty { return nil }
+            for (entryStem, peeked) in candidates {
+                if case .offer(let header) = peeked, header.oldestReaderVersion > readerVersion {
+                    throw newer(header, readerVersion: readerVersion)
+                }
+                let offer = path(entryStem + DirectoryStoreLayout.offerSuffix)
+                let token = DirectoryStoreLayout.claimName(entryStem: entryStem, owner: .current, sequence: DirectoryStore.nextSequence())
+                let claimed = path(token)
+                do throws(HandoffError) {
+                    // The claim name is this process's own, so plain rename(2) replaces nothing.
+                    try StoreFiles.rename(offer, claimed)
+                } catch {
+                    if error.errno == .noSuchFileOrDirectory { continue }  // another claimer won: the next one
+                    throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.errno)
+                }
+                // nil: it had expired, and was removed.
+                if let claim = try verifyTaken(claimed, token: token, offer: offer, label: label, key: key, readerVersion: readerVersion) {
+                    return claim
+                }
             }
         }
         return nil
     }
 
+    /// The offers of `label` and `key`, as entry stems with what their headers say: expired
+    /// ones first (to be removed), then the others oldest first (by the time in the header).
+    private func offersInOrder(label: String, key: String) throws(HandoffError) -> [(String, Peek)] {
+        let stem = DirectoryStoreLayout.stem(label: label, key: key)
+        let names: [String]
+        do throws(HandoffError) { names = try StoreFiles.names(in: directory) } catch {
+            throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.errno)
+        }
+        var found: [(entryStem: String, peek: Peek, order: Int64)] = []
+        for name in names {
+            guard case .offer(let entryStem) = DirectoryStoreLayout.parse(name),
+                  DirectoryStoreLayout.baseStem(entryStem) == stem else { continue }
+            switch try peek(path(name), label: label, key: key) {
+            case .nothing: continue
+            case .expired: found.append((entryStem, .expired, .min))
+            case .offer(let header): found.append((entryStem, .offer(header), header.createdAtNanoseconds))
+            }
+        }
+        return found.sorted { ($0.order, $0.entryStem) < ($1.order, $1.entryStem) }.map { ($0.entryStem, $0.peek) }
+    }
+
     /// Reads the header of the offer at `offer` without taking it.
     /// - Throws: The envelope's header error (the offer stays), or `.storeFailed`.
-    private func peek(_ offer: String, label: String, key: String) throws(HandoffError) -> Peek {
+    func peek(_ offer: String, label: String, key: String) throws(HandoffError) -> Peek {
         let contents: StoreFiles.Contents
         do throws(HandoffError) {
             guard let read = try StoreFiles.read(offer, limit: DirectoryStore.headerPeek) else { return .nothing }
@@ -71,7 +92,7 @@ extension DirectoryStore {
 
     /// Reads and fully verifies a taken offer; gives it back (and throws) if it is refused.
     /// - Returns: The claim, or `nil` if the offer had expired (it is removed).
-    private func verifyTaken(_ claimed: String, token: String, offer: String, label: String, key: String, readerVersion: Int) throws(HandoffError) -> HandoffClaim? {
+    func verifyTaken(_ claimed: String, token: String, offer: String, label: String, key: String, readerVersion: Int) throws(HandoffError) -> HandoffClaim? {
         let refusal: HandoffError
         do throws(HandoffError) {
             guard let contents = try StoreFiles.read(claimed, limit: DirectoryStore.largestEnvelope) else {
@@ -101,34 +122,32 @@ extension DirectoryStore {
         } catch {
             refusal = error.context("the offer for \(label)/\(key) is refused, and stays offered")
         }
-        throw giveBack(claimed, to: offer, refusal: refusal)
+        throw giveBack(claimed, token: token, label: label, key: key, refusal: refusal)
     }
 
     /// Renames a refused claim back to its offer name; returns the error to throw.
-    private func giveBack(_ claimed: String, to offer: String, refusal: HandoffError) -> HandoffError {
+    private func giveBack(_ claimed: String, token: String, label: String, key: String, refusal: HandoffError) -> HandoffError {
         do throws(HandoffError) {
-            try StoreFiles.moveNoReplace(claimed, offer)
+            guard case .claim(let entryStem, _) = DirectoryStoreLayout.parse(token) else { return refusal }
+            try reoffer(claimed, entryStem: entryStem, label: label, key: key)
             StoreFiles.syncDirectory(directory)
             return refusal
         } catch {
-            let why = error.errno == .fileExists
-                ? "a newer offer arrived meanwhile, so it stays at \(claimed) until this process exits"
-                : "giving it back failed, so it stays at \(claimed) until this process exits: \(error.reason)"
+            let why = "giving it back failed, so it stays at \(claimed) until this process exits: \(error.reason)"
             return HandoffError(refusal.code, "\(refusal.reason); \(why)", errno: refusal.errno)
         }
     }
 
-    /// Finds a claim on `label`/`key` whose claimer is dead and renames it back to the offer.
-    /// - Returns: Whether the directory changed, so it is worth looking again.
-    private func reviveDeadClaim(label: String, key: String) throws(HandoffError) -> Bool {
+    /// Renames every claim on `label`/`key` whose claimer is dead back to an offer.
+    private func reviveDeadClaims(label: String, key: String) throws(HandoffError) {
         let stem = DirectoryStoreLayout.stem(label: label, key: key)
         let names: [String]
         do throws(HandoffError) { names = try StoreFiles.names(in: directory) } catch {
             throw HandoffError(.storeFailed, "cannot claim \(label)/\(key): \(error.reason)", errno: error.errno)
         }
         for name in names {
-            guard case .claim(let claimStem, let owner) = DirectoryStoreLayout.parse(name), claimStem == stem,
-                  !owner.isAlive else { continue }
+            guard case .claim(let claimStem, let owner) = DirectoryStoreLayout.parse(name),
+                  DirectoryStoreLayout.baseStem(claimStem) == stem, !owner.isAlive else { continue }
             let claimed = path(name)
             do throws(HandoffError) {
                 if let links = StoreFiles.linkCount(claimed), links > 1 {
@@ -136,7 +155,7 @@ extension DirectoryStore {
                     // lives on under its other name, so this one is only removed.
                     try StoreFiles.unlinkIfPresent(claimed)
                 } else {
-                    try StoreFiles.moveNoReplace(claimed, offerPath(label: label, key: key))
+                    try reoffer(claimed, entryStem: claimStem, label: label, key: key)
                 }
                 StoreFiles.syncDirectory(directory)
             } catch {
@@ -145,12 +164,10 @@ extension DirectoryStore {
                     throw HandoffError(.storeFailed, "cannot revive the claim \(claimed) of dead pid \(owner.pid): \(error.reason)", errno: error.errno)
                 }
             }
-            return true
         }
-        return false
     }
 
-    private func newer(_ header: EnvelopeHeader, readerVersion: Int) -> HandoffError {
+    func newer(_ header: EnvelopeHeader, readerVersion: Int) -> HandoffError {
         HandoffError(.newerVersion, "the offer for \(header.label)/\(header.key) is state version \(header.stateVersion), readable from version \(header.oldestReaderVersion) on; this reader knows up to \(readerVersion), so it stays offered")
     }
 

@@ -10,9 +10,16 @@ import HandoffSystem
 ///
 /// ```
 /// <stem>+offer                               an offer, claimable
-/// <stem>+claim+<pid>+<start>+<boot>+<seq>    an offer taken by a claimer
+/// <stem>=<id>+offer                          a later offer, made while an earlier one waited
+/// <stem>[=<id>]+claim+<pid>+<start>+<boot>+<seq>    an offer taken by a claimer
 /// <stem>+tmp+<pid>+<start>+<boot>+<seq>      an offer being written
 /// ```
+///
+/// An offer never replaces another: the first one of a label and key takes the plain name,
+/// and one made while it waits takes a name with an *offer id* (`=` and 20 hex digits: the
+/// wall clock in nanoseconds and a random suffix; `=` is never produced by the encoding). The
+/// part before `+offer` or `+claim` is the offer's *entry stem*; its claim keeps it, so a
+/// release or a revival gives the state back under the name it had.
 ///
 /// `<pid>+<start>+<boot>` is the ``ClaimOwner`` that made the file; `<seq>` a per-process
 /// counter, so one process's names never collide. Names are parsed from the right, since only
@@ -20,13 +27,16 @@ import HandoffSystem
 enum DirectoryStoreLayout {
     /// The longest stem kept whole: with the longest claim suffix the name stays under
     /// `NAME_MAX` (255).
-    static let maxReadableStem = 180
+    static let maxReadableStem = 160
     /// How many bytes of the encoded label and key a hashed stem keeps.
-    static let hashedPrefix = 160
+    static let hashedPrefix = 140
+    /// Separates a stem from an offer id.
+    static let offerIDMarker: Character = "="
 
     static let offerSuffix = "+offer"
     static let claimMarker = "claim"
     static let temporaryMarker = "tmp"
+    static let checkpointMarker = "ckpt"
 
     /// The stem of every file that belongs to `label` and `key`.
     static func stem(label: String, key: String) -> String {
@@ -45,9 +55,31 @@ enum DirectoryStoreLayout {
         stem(label: label, key: key) + offerSuffix
     }
 
+    /// `<stem>=<id>+offer`: an offer made while another of its label and key waits.
+    static func laterOfferName(label: String, key: String, id: String) -> String {
+        "\(stem(label: label, key: key))\(offerIDMarker)\(id)\(offerSuffix)"
+    }
+
+    /// A new offer id: 16 hex digits of the wall clock in nanoseconds, then 4 random ones.
+    static func newOfferID(now: Int64) -> String {
+        let time = String(UInt64(bitPattern: now), radix: 16)
+        let random = String(UInt16.random(in: 0 ... .max), radix: 16)
+        return String(repeating: "0", count: 16 - time.count) + time + String(repeating: "0", count: 4 - random.count) + random
+    }
+
+    /// The stem of the label and key an entry stem (`<stem>` or `<stem>=<id>`) belongs to.
+    static func baseStem(_ entryStem: String) -> Substring {
+        entryStem.firstIndex(of: offerIDMarker).map { entryStem[..<$0] } ?? entryStem[...]
+    }
+
     /// `<stem>+claim+<owner>+<seq>`.
     static func claimName(label: String, key: String, owner: ClaimOwner, sequence: UInt64) -> String {
-        "\(stem(label: label, key: key))+\(claimMarker)+\(owner.nameComponent)+\(sequence)"
+        claimName(entryStem: stem(label: label, key: key), owner: owner, sequence: sequence)
+    }
+
+    /// `<entry stem>+claim+<owner>+<seq>`: the claim of the offer `<entry stem>+offer`.
+    static func claimName(entryStem: String, owner: ClaimOwner, sequence: UInt64) -> String {
+        "\(entryStem)+\(claimMarker)+\(owner.nameComponent)+\(sequence)"
     }
 
     /// `<stem>+tmp+<owner>+<seq>`.
@@ -55,11 +87,17 @@ enum DirectoryStoreLayout {
         "\(stem(label: label, key: key))+\(temporaryMarker)+\(owner.nameComponent)+\(sequence)"
     }
 
+    /// `<stem>+ckpt+<owner>+0`: the crash-durable checkpoint `owner` keeps of `label` and `key`.
+    static func checkpointName(label: String, key: String, owner: ClaimOwner) -> String {
+        "\(stem(label: label, key: key))+\(checkpointMarker)+\(owner.nameComponent)+0"
+    }
+
     /// What a file name in the store directory is.
     enum Entry: Equatable {
         case offer(stem: String)
         case claim(stem: String, owner: ClaimOwner)
         case temporary(stem: String, owner: ClaimOwner)
+        case checkpoint(stem: String, owner: ClaimOwner)
     }
 
     /// Parses a directory entry's name; `nil` for names the store did not make.
@@ -78,6 +116,7 @@ enum DirectoryStoreLayout {
         switch tail[0] {
         case claimMarker: return .claim(stem: stem, owner: owner)
         case temporaryMarker: return .temporary(stem: stem, owner: owner)
+        case checkpointMarker: return .checkpoint(stem: stem, owner: owner)
         default: return nil
         }
     }

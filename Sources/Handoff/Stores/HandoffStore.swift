@@ -16,16 +16,17 @@ public protocol HandoffStore: Sendable {
     /// Offers an envelope under its label and key.
     ///
     /// Offers are create-only: an existing offer for the same label and key is never
-    /// overwritten.
+    /// overwritten, and never a reason to refuse: the new one is kept beside it, and claims
+    /// take them oldest first. An expired offer is never claimed.
     /// - Parameters:
     ///   - envelope: The state.
     ///   - ttl: How long the offer stays claimable; `nil` for no limit.
-    /// - Throws: ``HandoffError`` with ``HandoffError/Code/storeFailed`` (the offer exists
-    ///   already; the disk is full; the store is unreachable). Nothing half-written is left
-    ///   behind: either the offer is complete or it does not exist.
+    /// - Throws: ``HandoffError`` with ``HandoffError/Code/storeFailed`` (the disk is full; the
+    ///   store is unreachable). Nothing half-written is left behind: either the offer is
+    ///   complete or it does not exist.
     func offer(_ envelope: Envelope, ttl: Duration?) async throws
 
-    /// Claims the offer for `label` and `key`, if there is one.
+    /// Claims the oldest unexpired, unclaimed offer for `label` and `key`, if there is one.
     /// - Parameters:
     ///   - label: The kind of state.
     ///   - key: The instance.

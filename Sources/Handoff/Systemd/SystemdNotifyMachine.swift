@@ -105,7 +105,7 @@ struct SystemdNotifyMachine: Sendable {
             if awaitsPredecessor { predecessorLost = true }
             awaitsPredecessor = false
             return readyIfDue()
-        case .spawned, .successorReady, .handoverReceived, .tookOver:
+        case .spawned, .successorReady, .handoverReceived, .tookOver, .stateMerged, .mergeFailed, .checkpointFailed:
             return []
         }
     }

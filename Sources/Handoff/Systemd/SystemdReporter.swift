@@ -96,7 +96,7 @@ package final class SystemdReporter: Sendable {
     func checkpoint() async {
         guard configuration.storesDescriptors, machine.withLock({ $0.isServing }), !registry.names.isEmpty else { return }
         do {
-            let envelopes = try await registry.collect()
+            let envelopes = try await registry.snapshot()
             let bytes = StateCheckpoint.encode(envelopes, sequence: StoreFiles.realtimeNanoseconds())
             let name = nextSlot.withLock { slot in
                 defer { slot = (slot + 1) % StateCheckpoint.slotNames.count }

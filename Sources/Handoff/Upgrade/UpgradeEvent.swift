@@ -31,6 +31,15 @@ public enum UpgradeEvent: Sendable, CustomStringConvertible {
     case predecessorLost(HandoffError)
     /// The predecessor exited: this process is the only one serving and may itself upgrade.
     case predecessorExited
+    /// State another process offered was claimed and merged into this process's instance
+    /// `name` (`label/key`), and the claim committed (``HandoffMergeable``).
+    case stateMerged(name: String, producer: Int32)
+    /// An offer could not be claimed, merged or committed; the reason says which, and where
+    /// the state is.
+    case mergeFailed(HandoffError)
+    /// A crash-durable checkpoint could not be written (``UpgraderConfiguration/checkpointInterval``);
+    /// the previous one stands.
+    case checkpointFailed(HandoffError)
 
     public var description: String {
         switch self {
@@ -46,6 +55,9 @@ public enum UpgradeEvent: Sendable, CustomStringConvertible {
         case .tookOver(let generation, let predecessor): "took-over generation=\(generation) predecessor=\(predecessor)"
         case .predecessorLost(let error): "predecessor-lost reason=\"\(error)\""
         case .predecessorExited: "predecessor-exited"
+        case .stateMerged(let name, let producer): "state-merged name=\(name) producer=\(producer)"
+        case .mergeFailed(let error): "merge-failed reason=\"\(error)\""
+        case .checkpointFailed(let error): "checkpoint-failed reason=\"\(error)\""
         }
     }
 }

@@ -105,6 +105,8 @@ extension Upgrader {
             do {
                 let envelopes = try await state.collect()
                 try await state.offer(envelopes, to: store(), ttl: configuration.stateTTL)
+                // The offer holds the state now: no checkpoint of this process may be claimed.
+                await state.removeCheckpoints(from: store())
             } catch {
                 await state.abandon()
                 throw error

@@ -193,6 +193,34 @@ public final class Upgrader: Sendable {
                 }
                 return .other
             }
+            if let interval = configuration.checkpointInterval {
+                group.addTask {
+                    _ = try? await self.upgradable.wait()
+                    guard let store = self.store() as? any CheckpointingStore else {
+                        self.broadcast.emit(.checkpointFailed(HandoffError(.invalidArgument, "checkpointInterval is set, but the store keeps no checkpoints")))
+                        return .other
+                    }
+                    while !Task.isCancelled {
+                        do {
+                            try await self.state.checkpoint(to: store)
+                        } catch {
+                            self.broadcast.emit(.checkpointFailed((error as? HandoffError ?? HandoffError(.storeFailed, "\(error)")).context("writing a checkpoint")))
+                        }
+                        do { try await Task.sleep(for: interval) } catch { break }
+                    }
+                    return .other
+                }
+            }
+            let followed = state.followed(all: configuration.followsOffers)
+            if !followed.isEmpty {
+                group.addTask {
+                    // Offers made while this process runs (a rolling deploy), once its own
+                    // state is settled.
+                    _ = try? await self.upgradable.wait()
+                    await self.state.follow(followed, store: self.store()) { [broadcast = self.broadcast] in broadcast.emit($0) }
+                    return .other
+                }
+            }
             if let signals {
                 group.addTask {
                     // SIGHUP acts once this process may upgrade: its state restored and its
@@ -247,6 +275,8 @@ public final class Upgrader: Sendable {
             let (pid, channel) = try await session.perform()
             successorChannel.withLock { $0 = channel }
             descriptors.markReplaced()
+            // The successor holds the state now: no checkpoint of this process may be claimed.
+            await state.removeCheckpoints(from: store())
             machine.withLock { $0.upgradeCommitted(to: pid) }
             broadcast.emit(.replaced(by: pid))
             replacement.fulfill(pid)

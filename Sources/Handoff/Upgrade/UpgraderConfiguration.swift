@@ -25,8 +25,19 @@ public struct UpgraderConfiguration: Sendable {
     /// mid-handover. `nil`: a ``DirectoryStore`` under the user's runtime directory, made on
     /// first use.
     public var store: (any HandoffStore)?
-    /// How long offered state stays claimable; `nil` for no limit.
-    public var stateTTL: Duration?
+    /// How long offered state stays claimable; `nil` for no limit. Default: one hour — long
+    /// enough for a restart or a rolling deploy to claim it, short enough that a start much
+    /// later does not take stale state. An expired offer is never claimed.
+    public var stateTTL: Duration? = .seconds(3600)
+    /// Whether a running process follows the store's offers for every registered
+    /// ``HandoffMergeable`` instance — claims what other processes offer while it runs, and
+    /// merges it — even where its type's ``HandoffMergeable/handoffFollowsOffers`` is `false`.
+    public var followsOffers = false
+    /// How often the registered state is written to the store as this process's crash-durable
+    /// checkpoint (a ``CheckpointingStore``: ``DirectoryStore``, `EtcdStore`); `nil` (the
+    /// default) for none. A checkpoint is claimable only once this process is gone — a SIGKILL,
+    /// the OOM killer — and is removed when the state is handed on cleanly.
+    public var checkpointInterval: Duration?
     /// The largest state one instance may hand over, in bytes.
     public var maxStateSize: Int = Envelope.defaultMaxPayloadLength
     /// How the upgrader talks to systemd: notifications, socket activation, the file

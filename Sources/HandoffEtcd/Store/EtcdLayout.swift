@@ -7,6 +7,8 @@ import HandoffSystem
 /// ```
 /// <prefix>/offers/<label>/<key>                   an offer: the envelope, or its header and a manifest
 /// <prefix>/offers/<label>/<key>/claim             its claim: the claimer's token, under its lease
+/// <prefix>/offers/<label>/<key>/<slot>            a later offer, made while the first waited
+/// <prefix>/offers/<label>/<key>/<slot>/claim      its claim
 /// <prefix>/chunks/<label>/<key>/<offer-id>/<n>    chunk n of a large offer: bytes and CRC32C
 /// ```
 ///
@@ -34,12 +36,26 @@ struct EtcdLayout: Sendable {
         self.prefix = prefix
     }
 
-    func offerKey(label: String, key: String) -> Data {
-        Data("\(prefix)/offers/\(EtcdLayout.encode(label))/\(EtcdLayout.encode(key))".utf8)
+    /// The offer key: the first offer of a label and key has no slot; one made while another
+    /// waits has a slot (16 hex digits, its chunk set's id if it is chunked).
+    func offerKey(label: String, key: String, slot: String? = nil) -> Data {
+        let base = "\(prefix)/offers/\(EtcdLayout.encode(label))/\(EtcdLayout.encode(key))"
+        return Data((slot.map { "\(base)/\($0)" } ?? base).utf8)
     }
 
-    func claimKey(label: String, key: String) -> Data {
-        offerKey(label: label, key: key) + Data("/claim".utf8)
+    func claimKey(label: String, key: String, slot: String? = nil) -> Data {
+        offerKey(label: label, key: key, slot: slot) + Data("/claim".utf8)
+    }
+
+    /// The later offers of a label and key and every claim of them: `[start, end)`.
+    func slotRange(label: String, key: String) -> (start: Data, end: Data) {
+        let start = offerKey(label: label, key: key) + Data("/".utf8)
+        return (start, EtcdLayout.prefixEnd(start))
+    }
+
+    /// Whether `text` can be a slot: 16 hex digits.
+    static func isSlot<S: StringProtocol>(_ text: S) -> Bool {
+        text.count == 16 && text.allSatisfy(\.isHexDigit)
     }
 
     /// Every offer and claim of `label`: `[start, end)`.
@@ -68,20 +84,23 @@ struct EtcdLayout: Sendable {
 
     /// What a key inside ``labelRange(_:)`` is.
     enum Entry: Equatable {
-        case offer(key: String)
-        case claim(key: String)
+        case offer(key: String, slot: String? = nil)
+        case claim(key: String, slot: String? = nil)
     }
 
     func entry(_ fullKey: Data, label: String) -> Entry? {
         let start = labelRange(label).start
         guard fullKey.count > start.count || fullKey == start, fullKey.starts(with: start) else { return nil }
         let rest = String(decoding: fullKey.dropFirst(start.count), as: UTF8.self)
-        if rest.hasSuffix("/claim") {
-            guard let key = EtcdLayout.decode(String(rest.dropLast("/claim".count))) else { return nil }
-            return .claim(key: key)
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        guard let key = EtcdLayout.decode(String(parts[0])) else { return nil }
+        switch parts.count {
+        case 1: return .offer(key: key)
+        case 2 where parts[1] == "claim": return .claim(key: key)
+        case 2 where EtcdLayout.isSlot(parts[1]): return .offer(key: key, slot: String(parts[1]))
+        case 3 where EtcdLayout.isSlot(parts[1]) && parts[2] == "claim": return .claim(key: key, slot: String(parts[1]))
+        default: return nil
         }
-        guard !rest.contains("/"), let key = EtcdLayout.decode(rest) else { return nil }
-        return .offer(key: key)
     }
 
     /// Percent-encodes `%`, `/` and control bytes.

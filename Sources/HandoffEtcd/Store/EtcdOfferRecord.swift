@@ -154,23 +154,28 @@ struct EtcdClaimToken: Sendable, Equatable {
     var lease: Int64
     var nonce: UInt64
     var offerID: String?
+    /// The offer's slot; `nil` for the first offer of its label and key.
+    var slot: String?
 
     var text: String {
-        "\(String(UInt64(bitPattern: lease), radix: 16)).\(String(nonce, radix: 16)).\(offerID ?? "-")"
+        "\(String(UInt64(bitPattern: lease), radix: 16)).\(String(nonce, radix: 16)).\(offerID ?? "-")" + (slot.map { ".\($0)" } ?? "")
     }
 
     var value: Data { Data(text.utf8) }
 
-    init(lease: Int64, nonce: UInt64 = .random(in: 1 ... .max), offerID: String?) {
+    init(lease: Int64, nonce: UInt64 = .random(in: 1 ... .max), offerID: String?, slot: String? = nil) {
         self.lease = lease
         self.nonce = nonce
         self.offerID = offerID
+        self.slot = slot
     }
 
     init?(parsing text: String) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let lease = UInt64(parts[0], radix: 16), let nonce = UInt64(parts[1], radix: 16),
+        guard parts.count == 3 || parts.count == 4, let lease = UInt64(parts[0], radix: 16), let nonce = UInt64(parts[1], radix: 16),
               parts[2] == "-" || (parts[2].count == 16 && UInt64(parts[2], radix: 16) != nil) else { return nil }
-        self.init(lease: Int64(bitPattern: lease), nonce: nonce, offerID: parts[2] == "-" ? nil : String(parts[2]))
+        if parts.count == 4 && !EtcdLayout.isSlot(parts[3]) { return nil }
+        self.init(lease: Int64(bitPattern: lease), nonce: nonce, offerID: parts[2] == "-" ? nil : String(parts[2]),
+                  slot: parts.count == 4 ? String(parts[3]) : nil)
     }
 }

@@ -8,21 +8,31 @@ extension EtcdStore {
     func claimNow(label: String, key: String, readerVersion: Int) async throws(HandoffError) -> HandoffClaim? {
         let what = EtcdStore.what(label, key)
         let doing = "claiming \(what) from etcd"
-        let offerKey = layout.offerKey(label: label, key: key)
-        let claimKey = layout.claimKey(label: label, key: key)
+        let slots = layout.slotRange(label: label, key: key)
         for _ in 0..<EtcdStore.claimAttempts {
-            // The offer and whether it is claimed, at one revision.
+            // The offers and which are claimed, at one revision.
             let look: EtcdTxnResponse
             do {
                 look = try await client.txn(EtcdTxnRequest(success: [
-                    .range(EtcdRangeRequest(key: offerKey)),
-                    .range(EtcdRangeRequest(key: claimKey, keysOnly: true)),
+                    .range(EtcdRangeRequest(key: layout.offerKey(label: label, key: key))),
+                    .range(EtcdRangeRequest(key: slots.start, rangeEnd: slots.end)),
                 ]), idempotent: true)
             } catch {
                 throw error.handoffError(doing)
             }
-            guard let offer = look.kvs(at: 0).first else { return nil }
-            if !look.kvs(at: 1).isEmpty { return nil }  // a live claimer holds it: its lease keeps the key
+            // The oldest offer no live claimer holds (a claim key lives as long as its lease).
+            var offers: [(slot: String?, kv: EtcdKeyValue)] = []
+            var claimed: Set<String> = []
+            for kv in look.kvs(at: 0) + look.kvs(at: 1) {
+                switch layout.entry(kv.key, label: label) {
+                case .offer(let found, let slot)? where found == key: offers.append((slot, kv))
+                case .claim(let found, let slot)? where found == key: claimed.insert(slot ?? "")
+                default: break
+                }
+            }
+            guard let (slot, offer) = offers.filter({ !claimed.contains($0.slot ?? "") }).min(by: { $0.kv.createRevision < $1.kv.createRevision }) else { return nil }
+            let offerKey = layout.offerKey(label: label, key: key, slot: slot)
+            let claimKey = layout.claimKey(label: label, key: key, slot: slot)
             let record: EtcdOfferRecord
             do throws(HandoffError) {
                 record = try EtcdOfferRecord(decoding: offer.value, what: what)
@@ -38,7 +48,7 @@ extension EtcdStore {
 
             let leaseID: Int64
             do { leaseID = try await lease.acquire() } catch { throw error.handoffError("\(doing): granting the claim lease") }
-            let token = EtcdClaimToken(lease: leaseID, offerID: record.offerID)
+            let token = EtcdClaimToken(lease: leaseID, offerID: record.offerID, slot: slot)
             var success: [EtcdOperation] = [.put(EtcdPutRequest(key: claimKey, value: token.value, lease: leaseID))]
             if let offerID = record.offerID {
                 let chunks = layout.chunkRange(label: label, key: key, offerID: offerID)
@@ -88,10 +98,10 @@ extension EtcdStore {
         guard let token = EtcdClaimToken(parsing: claim.token) else {
             throw HandoffError(.invalidArgument, "\"\(claim.token)\" is not a claim an etcd store made for \(what)")
         }
-        let claimKey = layout.claimKey(label: header.label, key: header.key)
+        let claimKey = layout.claimKey(label: header.label, key: header.key, slot: token.slot)
         if committing {
             var operations: [EtcdOperation] = [
-                .delete(EtcdDeleteRequest(key: layout.offerKey(label: header.label, key: header.key))),
+                .delete(EtcdDeleteRequest(key: layout.offerKey(label: header.label, key: header.key, slot: token.slot))),
                 .delete(EtcdDeleteRequest(key: claimKey)),
             ]
             if let offerID = token.offerID {

@@ -3,7 +3,8 @@ import Handoff
 import HandoffSystem
 
 // Offering: check what can fit before sending anything, write the chunks of large state, then
-// create the offer key, the commit point, only if no offer exists.
+// create the offer key, the commit point: the label and key's first offer key if no offer
+// waits, else a later offer key with a slot of its own (an offer never refuses a stop).
 extension EtcdStore {
     func offerNow(_ envelope: Envelope, ttl: Duration?) async throws(HandoffError) {
         let label = envelope.header.label, key = envelope.header.key
@@ -48,21 +49,27 @@ extension EtcdStore {
         }
     }
 
-    /// One transaction: create the offer key holding the whole envelope, if it does not exist.
+    /// Creates the first offer key holding the whole envelope if it does not exist; else (a
+    /// second transaction, so no request carries the state twice) a later offer key with a new
+    /// slot.
     private func createInline(_ bytes: [UInt8], label: String, key: String, lease: Int64, doing: String) async throws(HandoffError) {
-        let offerKey = layout.offerKey(label: label, key: key)
-        let request = EtcdTxnRequest(
-            compare: [EtcdCompare(key: offerKey, relation: .equal, target: .createRevision(0))],
-            success: [.put(EtcdPutRequest(key: offerKey, value: Data(bytes), lease: lease))])
-        let answer: EtcdTxnResponse
-        do { answer = try await client.txn(request, idempotent: false) } catch { throw error.handoffError(doing) }
-        guard answer.succeeded else { throw exists(doing) }
+        var offerKey = layout.offerKey(label: label, key: key)
+        for _ in 0..<2 {
+            let request = EtcdTxnRequest(
+                compare: [EtcdCompare(key: offerKey, relation: .equal, target: .createRevision(0))],
+                success: [.put(EtcdPutRequest(key: offerKey, value: Data(bytes), lease: lease))])
+            let answer: EtcdTxnResponse
+            do { answer = try await client.txn(request, idempotent: false) } catch { throw error.handoffError(doing) }
+            if answer.succeeded { return }
+            offerKey = layout.offerKey(label: label, key: key, slot: EtcdStore.newOfferID())
+        }
+        throw HandoffError(.storeFailed, "\(doing): a new slot's key existed already (64 random bits twice alike); nothing was offered")
     }
 
     /// The chunks, one request each (a chunk is most of what one request may carry), then one
-    /// transaction that creates the offer key holding the header and the manifest if no offer
-    /// exists and the chunks are still there, and deletes any chunk set of this label and key
-    /// left by an offer that never completed.
+    /// transaction that creates the first offer key holding the header and the manifest if no
+    /// offer waits, else a later offer key whose slot is the chunk set's id. (Chunks of an offer
+    /// that never completed go with its lease; without a TTL they stay until deleted by hand.)
     private func createChunked(_ bytes: [UInt8], offerID: String, label: String, key: String, lease: Int64, doing: String) async throws(HandoffError) {
         let headerLength: Int
         do { headerLength = try EnvelopeHeader.decode(bytes[...]).1 } catch {
@@ -82,29 +89,12 @@ extension EtcdStore {
         }
         let manifest = EtcdOfferRecord.Manifest(offerID: offerID, chunkCount: count, envelopeLength: bytes.count)
         let offerKey = layout.offerKey(label: label, key: key)
-        let base = layout.chunkBase(label: label, key: key)
-        let ours = layout.chunkRange(label: label, key: key, offerID: offerID)
+        let value = EtcdOfferRecord.chunkedValue(headerBytes: bytes[..<headerLength], manifest: manifest)
         let request = EtcdTxnRequest(
-            compare: [
-                EtcdCompare(key: offerKey, relation: .equal, target: .createRevision(0)),
-                EtcdCompare(key: layout.chunkKey(label: label, key: key, offerID: offerID, index: 0), relation: .greater, target: .createRevision(0)),
-            ],
-            success: [
-                .put(EtcdPutRequest(key: offerKey, value: EtcdOfferRecord.chunkedValue(headerBytes: bytes[..<headerLength], manifest: manifest), lease: lease)),
-                .delete(EtcdDeleteRequest(key: base, rangeEnd: ours.start)),
-                .delete(EtcdDeleteRequest(key: ours.end, rangeEnd: EtcdLayout.prefixEnd(base))),
-            ],
-            failure: [.range(EtcdRangeRequest(key: offerKey, countOnly: true))])
-        let answer: EtcdTxnResponse
-        do { answer = try await client.txn(request, idempotent: false) } catch { throw error.handoffError(doing) }
-        guard answer.succeeded else {
-            if answer.ranges.first??.count ?? 0 > 0 { throw exists(doing) }
-            throw HandoffError(.storeFailed, "\(doing): its chunks were deleted before the offer was made (by a concurrent offer for the same label and key); nothing was offered")
-        }
-    }
-
-    private func exists(_ doing: String) -> HandoffError {
-        HandoffError(.storeFailed, "\(doing): an offer for it already exists")
+            compare: [EtcdCompare(key: offerKey, relation: .equal, target: .createRevision(0))],
+            success: [.put(EtcdPutRequest(key: offerKey, value: value, lease: lease))],
+            failure: [.put(EtcdPutRequest(key: layout.offerKey(label: label, key: key, slot: offerID), value: value, lease: lease))])
+        do { _ = try await client.txn(request, idempotent: false) } catch { throw error.handoffError(doing) }
     }
 
     /// 16 hex digits, random: names one offer's chunk set.

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Handoff
+import Synchronization
 import HandoffSystem
 
 /// A `HandoffStore` in an etcd cluster, so that state a process gives up on one node
@@ -13,9 +14,11 @@ import HandoffSystem
 ///
 /// It speaks etcd's v3 JSON gateway, with no client package. The keys, the transactions, the
 /// size limits and the transport are described in <doc:EtcdKeyLayout>. In short:
-/// - **Offer**: a transaction that creates `<prefix>/offers/<label>/<key>` only if it does not
-///   exist (`create_revision == 0`), under a lease of the offer's TTL. State over 1 MiB is
-///   written as chunks first, and the offer key, which names them, last.
+/// - **Offer**: a transaction that creates `<prefix>/offers/<label>/<key>` if it does not
+///   exist (`create_revision == 0`), and otherwise a later offer key
+///   `<prefix>/offers/<label>/<key>/<slot>` beside it, under a lease of the offer's TTL: an
+///   unclaimed offer never refuses the next. State over 1 MiB is written as chunks first, and
+///   the offer key, which names them, last. Claims take the oldest (`create_revision`) first.
 /// - **Claim** reads the offer (its header is readable without taking it, so a reader that
 ///   cannot read its version leaves it), then takes it with a transaction that holds only if
 ///   the offer is unchanged (`mod_revision`) and unclaimed: it writes the claim key under this
@@ -31,6 +34,11 @@ public final class EtcdStore: HandoffStore {
     let client: EtcdClient
     let layout: EtcdLayout
     let lease: EtcdClaimLease
+    /// Names this process's checkpoints and its owner key (EtcdStore+Checkpoint.swift).
+    let ownerID = EtcdStore.newOfferID()
+    /// The lease the owner key lives under, kept alive from the first checkpoint on.
+    let ownerLease: EtcdClaimLease
+    let ownerLeaseID = Mutex<Int64?>(nil)
 
     /// How many times a claim looks again after losing a race before it answers "nothing".
     static let claimAttempts = 4
@@ -47,6 +55,7 @@ public final class EtcdStore: HandoffStore {
         client = try EtcdClient(endpoints: endpoints, credentials: configuration.credentials, timeout: configuration.requestTimeout, tls: configuration.tls)
         layout = EtcdLayout(prefix: configuration.keyPrefix)
         lease = EtcdClaimLease(client: client, ttl: configuration.claimTTL)
+        ownerLease = EtcdClaimLease(client: client, ttl: configuration.claimTTL)
     }
 
     // MARK: HandoffStore
@@ -56,8 +65,7 @@ public final class EtcdStore: HandoffStore {
     ///   - envelope: The state.
     ///   - ttl: How long the offer stays claimable (positive); `nil` for
     ///     ``EtcdConfiguration/offerTTL``.
-    /// - Throws: `HandoffError`: `storeFailed` if an offer
-    ///   for the label and key exists; `envelopeTooLarge` for state
+    /// - Throws: `HandoffError`: `envelopeTooLarge` for state
     ///   over ``EtcdConfiguration/maxStateSize``, `invalidArgument`
     ///   for a label and key too long to fit a request (both before anything is sent);
     ///   `storeUnreachable` if no endpoint answers;
@@ -87,6 +95,7 @@ public final class EtcdStore: HandoffStore {
     ///   expired, it was released or committed); `invalidArgument`
     ///   for a claim another store made; `storeUnreachable`.
     public func commit(_ claim: HandoffClaim) async throws {
+        if claim.token.hasPrefix(EtcdStore.checkpointTokenPrefix) { return try await finishCheckpoint(claim, committing: true) }
         try await finish(claim, committing: true)
     }
 
@@ -94,6 +103,7 @@ public final class EtcdStore: HandoffStore {
     /// - Parameter claim: A claim this store made.
     /// - Throws: As ``commit(_:)``.
     public func release(_ claim: HandoffClaim) async throws {
+        if claim.token.hasPrefix(EtcdStore.checkpointTokenPrefix) { return try await finishCheckpoint(claim, committing: false) }
         try await finish(claim, committing: false)
     }
 

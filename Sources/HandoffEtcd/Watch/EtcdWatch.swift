@@ -86,16 +86,18 @@ final class EtcdWatch: Sendable {
                   let read = try? EtcdClient.decode(EtcdRangeResponse.self, from: answer) else {
                 return later { $0.synchronize() }
             }
-            var offers: [String: EtcdKeyValue] = [:]
-            var claimed: Set<String> = []
+            var offers: [Slot: EtcdKeyValue] = [:]
+            var claimed: Set<Slot> = []
             for kv in read.kvs {
                 switch layout.entry(kv.key, label: label) {
-                case .offer(let key)?: offers[key] = kv
-                case .claim(let key)?: claimed.insert(key)
+                case .offer(let key, let slot)?: offers[Slot(key: key, slot: slot)] = kv
+                case .claim(let key, let slot)?: claimed.insert(Slot(key: key, slot: slot))
                 case nil: break
                 }
             }
-            for (key, kv) in offers.sorted(by: { $0.key < $1.key }) where !claimed.contains(key) {
+            for (_, kv) in offers.sorted(by: { $0.value.createRevision < $1.value.createRevision }) {
+                guard let entry = layout.entry(kv.key, label: label), case .offer(let key, let slot) = entry,
+                      !claimed.contains(Slot(key: key, slot: slot)) else { continue }
                 report(kv.value)
             }
             let go = state.withLock { state -> Bool in
@@ -204,17 +206,17 @@ final class EtcdWatch: Sendable {
             }
             return false
         }
-        var committed: Set<String> = []
+        var committed: Set<Slot> = []
         for event in response.events where event.isDelete {
-            if let kv = event.kv, case .offer(let key)? = layout.entry(kv.key, label: label) { committed.insert(key) }
+            if let kv = event.kv, case .offer(let key, let slot)? = layout.entry(kv.key, label: label) { committed.insert(Slot(key: key, slot: slot)) }
         }
         for event in response.events {
             guard let kv = event.kv, let entry = layout.entry(kv.key, label: label) else { continue }
             switch entry {
             case .offer where !event.isDelete && kv.version == 1:
                 report(kv.value)
-            case .claim(let key) where event.isDelete && !committed.contains(key):
-                reportIfUnclaimed(key)
+            case .claim(let key, let slot) where event.isDelete && !committed.contains(Slot(key: key, slot: slot)):
+                reportIfUnclaimed(key, slot: slot)
             default:
                 break
             }
@@ -223,17 +225,23 @@ final class EtcdWatch: Sendable {
         return true
     }
 
+    /// One offer's place: its key and slot.
+    private struct Slot: Hashable {
+        let key: String
+        let slot: String?
+    }
+
     /// Yields the header at the start of an offer value, if it reads.
     private func report(_ value: Data) {
         guard let header = try? EnvelopeHeader.decode(Array(value)[...]).0, header.label == label else { return }
         continuation.yield(header)
     }
 
-    /// Reads the offer for `key` and yields its header if it is there and unclaimed.
-    private func reportIfUnclaimed(_ key: String) {
+    /// Reads the offer for `key` in `slot` and yields its header if it is there and unclaimed.
+    private func reportIfUnclaimed(_ key: String, slot: String?) {
         let request = EtcdTxnRequest(success: [
-            .range(EtcdRangeRequest(key: layout.offerKey(label: label, key: key))),
-            .range(EtcdRangeRequest(key: layout.claimKey(label: label, key: key), keysOnly: true)),
+            .range(EtcdRangeRequest(key: layout.offerKey(label: label, key: key, slot: slot))),
+            .range(EtcdRangeRequest(key: layout.claimKey(label: label, key: key, slot: slot), keysOnly: true)),
         ])
         guard let body = try? EtcdClient.encode(request) else { return }
         client.perform("/v3/kv/txn", body: body, idempotent: true) { [self] result in

@@ -3,6 +3,7 @@ import HandoffSystem
 /// A mailbox of `Codable` messages hands its pending and unacknowledged messages to the
 /// process that takes over, which delivers them before any message of its own, in order.
 ///
+/// A checkpoint (``handoffSnapshot()``) copies the messages and disturbs nothing.
 /// ``handoffState()`` seals the mailbox: from then on it delivers nothing and accepts nothing
 /// (``Mailbox/send(_:)`` waits, ``Mailbox/trySend(_:)`` throws
 /// ``HandoffError/Code/mailboxHandedOver``), so no message is both handed over and handled
@@ -31,6 +32,13 @@ extension Mailbox: HandoffAware where Message: Codable {
     /// Seals the mailbox and gives up every message it holds.
     public func handoffState() async throws -> State {
         let all = state.withLock { $0.seal() }
+        return State(messages: all.map(\.message), attempts: all.map(\.attempts))
+    }
+
+    /// Every message it holds, pending and unacknowledged, without sealing: the mailbox goes on
+    /// delivering and accepting (a checkpoint).
+    public func handoffSnapshot() async throws -> State {
+        let all = state.withLock { $0.snapshot() }
         return State(messages: all.map(\.message), attempts: all.map(\.attempts))
     }
 

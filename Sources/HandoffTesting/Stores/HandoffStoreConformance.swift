@@ -23,7 +23,7 @@ public struct HandoffStoreConformance: Sendable {
         case claimReturnsOffer = "claim-returns-offer"
         /// A second offer for a label and key that are offered fails with `storeFailed`, and the
         /// first stays as it was.
-        case offerIsCreateOnly = "offer-is-create-only"
+        case laterOffersAreKept = "later-offers-are-kept-oldest-first"
         /// A claim of a label or key nobody offered returns `nil`.
         case absentClaimIsNil = "absent-claim-is-nil"
         /// While one claimer holds an offer, another claim (also from the second view) gets nothing.
@@ -147,7 +147,7 @@ public struct HandoffStoreConformance: Sendable {
         let subject = StoreConformanceSubject(property: property, store: store, peer: peer, options: options)
         switch property {
         case .claimReturnsOffer: try await subject.claimReturnsOffer()
-        case .offerIsCreateOnly: try await subject.offerIsCreateOnly()
+        case .laterOffersAreKept: try await subject.laterOffersAreKept()
         case .absentClaimIsNil: try await subject.absentClaimIsNil()
         case .claimIsExclusive: try await subject.claimIsExclusive()
         case .concurrentClaimersOneWins: try await subject.concurrentClaimersOneWins()

@@ -9,14 +9,17 @@ extension StoreConformanceSubject {
         try await store.commit(claim)
     }
 
-    func offerIsCreateOnly() async throws {
+    func laterOffersAreKept() async throws {
         let first = envelope(seed: 1), second = envelope(seed: 2)
         try await store.offer(first, ttl: nil)
-        try await expectError(.storeFailed, "a second offer for the same label and key") {
-            try await store.offer(second, ttl: nil)
-        }
-        let claim = try await expectClaim(first, "after a refused second offer")
-        try await store.commit(claim)
+        // An offer never blocks a stop: a second one for the same label and key is kept, and
+        // claimed after the first.
+        try await store.offer(second, ttl: nil)
+        let older = try await expectClaim(first, "the oldest of two offers")
+        try await store.commit(older)
+        let newer = try await expectClaim(second, "the second offer, once the first was committed")
+        try await store.commit(newer)
+        try await expectNothingClaimable("after both offers were committed")
     }
 
     func absentClaimIsNil() async throws {

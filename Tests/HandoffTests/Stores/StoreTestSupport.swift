@@ -123,3 +123,10 @@ final class StoreFixtureRun: Sendable {
 
     func kill(_ signal: Int32) { _ = Glibc.kill(process.processIdentifier, signal) }
 }
+
+/// An envelope whose payload is `text`, made at `createdAt` nanoseconds.
+func storeEnvelope(text: String, createdAt: Int64) -> Envelope {
+    var envelope = storeEnvelope(text: text)
+    envelope.header.createdAtNanoseconds = createdAt
+    return envelope
+}
