@@ -110,6 +110,13 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let serviceFailed = Code("serviceFailed")
         /// A service's readiness check did not pass within its deadline.
         public static let serviceNotReady = Code("serviceNotReady")
+        /// A service's ``ManagedService/initialize()`` did not return within
+        /// ``RunnerConfiguration/initializeTimeout``.
+        public static let serviceInitializeTimedOut = Code("serviceInitializeTimedOut")
+        /// A service's ``ManagedService/run()`` ignored both its graceful stop and its
+        /// cancellation past ``RunnerConfiguration/stopGracePeriod``: the runner stopped waiting
+        /// for it.
+        public static let serviceStuck = Code("serviceStuck")
         /// A configuration file or option could not be read or does not parse.
         public static let invalidConfiguration = Code("invalidConfiguration")
 

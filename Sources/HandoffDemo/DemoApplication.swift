@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Handoff
+@_spi(Server) import Handoff
 import HandoffEtcd
 
 /// The demo's whole life: one ``ServiceRunner`` runs its state, the admin endpoint (with
@@ -94,10 +94,17 @@ struct DemoApplication {
             }
             listeners.append(try upgrader.descriptors.listener(try SocketAddress(parsing: address)))
         }
-        let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, jobs: jobs?.0, log: log)
+        var serverConfiguration = HTTPServerConfiguration()
+        if let timeout = options.headerTimeout {
+            serverConfiguration.headerTimeout = timeout
+            serverConfiguration.bodyTimeout = timeout
+        }
+        let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, jobs: jobs?.0, configuration: serverConfiguration, log: log)
         var services: [any ManagedService] = [stateService]
         if let address = options.adminAddress {
-            let admin = try AdminServer(configuration: AdminConfiguration(isEnabled: true, address: address), descriptors: upgrader.descriptors)
+            var adminConfiguration = AdminConfiguration(isEnabled: true, address: address)
+            if let timeout = options.headerTimeout { adminConfiguration.requestTimeout = timeout }
+            let admin = try AdminServer(configuration: adminConfiguration, descriptors: upgrader.descriptors)
             log("admin=\(admin.boundAddress.map { "\($0)" } ?? address)")
             services.append(admin)
         }

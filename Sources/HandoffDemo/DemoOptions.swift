@@ -44,6 +44,10 @@ struct DemoOptions: Sendable {
                               is made 0700).
           --fd-store          Keep the listeners and a state checkpoint in systemd's file
                               descriptor store (FileDescriptorStoreMax= in the unit).
+          --header-timeout-ms N
+                              Close a client whose request header (or body) has not
+                              arrived N ms after its first byte, with 408; the demo
+                              server's and the admin endpoint's (default 10000).
           --help              Print this help.
 
         Environment: HANDOFF_LOG_FORMAT=json|text and HANDOFF_LOG_LEVEL=debug|info|warn|error
@@ -71,6 +75,8 @@ struct DemoOptions: Sendable {
     var storesDescriptors = false
     /// Where the jobs pipeline appends persisted job ids; `nil`: no pipeline.
     var jobsLog: String?
+    /// How long a request's header or body may take to arrive; `nil` for the default.
+    var headerTimeout: Duration?
     /// The lifecycle log on standard error, from `--config` and the environment.
     var logWriter = StderrLogWriter()
 
@@ -118,6 +124,12 @@ struct DemoOptions: Sendable {
             case "--control": options.controlSocket = try value()
             case "--fd-store": options.storesDescriptors = true
             case "--jobs-log": options.jobsLog = try value()
+            case "--header-timeout-ms":
+                let text = try value()
+                guard let milliseconds = Int(text), milliseconds > 0 else {
+                    throw UsageError(description: "--header-timeout-ms takes a positive number of milliseconds; not \(text)")
+                }
+                options.headerTimeout = .milliseconds(milliseconds)
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")
             }

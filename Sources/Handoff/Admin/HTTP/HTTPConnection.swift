@@ -36,6 +36,8 @@ public final class HTTPConnection {
     /// When a server that enforces read timeouts closes the connection if it is still waiting
     /// for a request then; `nil` for no limit.
     public var deadline: ContinuousClock.Instant?
+    /// The request in ``inbound`` has its whole header: its deadline is the body's.
+    public var receivingBody = false
 
     /// - Parameters:
     ///   - descriptor: A connected, non-blocking socket that this connection now owns.
