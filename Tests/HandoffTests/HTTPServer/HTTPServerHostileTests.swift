@@ -80,7 +80,7 @@ struct HTTPServerHostileTests {
         var sent = 0
         var nextByte = ContinuousClock.now
         let end = ContinuousClock.now + .seconds(3)
-        var slowest = 0.0
+        var latencies: [Double] = []
         var probes = 0
         while ContinuousClock.now < end {
             if ContinuousClock.now >= nextByte {
@@ -92,11 +92,13 @@ struct HTTPServerHostileTests {
             let root = try HostileClients.timed(home, "/")
             let probe = try HostileClients.timed(ready, "/ready")
             #expect(root.status == 200 && probe.status == 200)
-            slowest = max(slowest, root.milliseconds, probe.milliseconds)
+            latencies += [root.milliseconds, probe.milliseconds]
             probes += 1
         }
         #expect(probes > 10)
-        #expect(slowest < 100, "the slowest answer took \(slowest) ms")
+        latencies.sort()
+        let summary = "median \(latencies[latencies.count / 2]) ms, 99th \(latencies[latencies.count * 99 / 100]) ms, slowest \(latencies.last!) ms over \(latencies.count) answers"
+        #expect(latencies.last! < 100, "\(summary)")
         let closed = slow.filter { HostileClients.closedByServer($0) }.count
         #expect(closed == slow.count, "only \(closed) of \(slow.count) slow clients were closed by the header timeout")
         let pid = try demo.pid(ofGeneration: 1, marker: "listening=")

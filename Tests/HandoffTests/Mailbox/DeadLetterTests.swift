@@ -6,17 +6,21 @@ import Testing
 struct DeadLetterTests {
     struct Poisoned: Error {}
 
+    final class Tally: Sendable {
+        let done = Mutex<[Int: Int]>([:])
+    }
+
     /// Consumes `mailbox` with `process`, throwing on `poison` every time.
     struct Worker: ManagedService {
         let name = "worker"
         let mailbox: Mailbox<Int>
         let poison: Int
-        let done: Mutex<[Int: Int]>
+        let tally: Tally
 
         func run() async throws {
             try await mailbox.process { delivery in
                 if delivery.message == poison { throw Poisoned() }
-                done.withLock { $0[delivery.message, default: 0] += 1 }
+                tally.done.withLock { $0[delivery.message, default: 0] += 1 }
             }
         }
     }
@@ -27,7 +31,7 @@ struct DeadLetterTests {
         let metrics = MetricsRegistry()
         let dead = try Mailbox<Int>(name: "jobs.dead", capacity: 10)
         let jobs = try Mailbox<Int>(name: "jobs", capacity: 1_000, deadLetters: .mailbox(dead, maxAttempts: maxAttempts, metrics: metrics))
-        let worker = Worker(mailbox: jobs, poison: -1, done: Mutex([:]))
+        let worker = Worker(mailbox: jobs, poison: -1, tally: Tally())
         var configuration = RunnerConfiguration()
         configuration.logger = nil
         configuration.stopSignals = []
@@ -49,7 +53,7 @@ struct DeadLetterTests {
             runner.stop()
             try await group.waitForAll()
         }
-        let done = worker.done.withLock { $0 }
+        let done = worker.tally.done.withLock { $0 }
         #expect(done.count == 10_000 && done.values.allSatisfy { $0 == 1 }, "every other message is done exactly once")
         var transient = 0
         for await failure in failures where failure.severity == .transient { transient += 1 }
