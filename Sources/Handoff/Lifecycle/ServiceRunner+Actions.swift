@@ -155,29 +155,21 @@ extension ServiceRunner {
         }
         // Its own task, not a child of the group: a service that ignores cancellation must not
         // hold the runner (see `RunnerConfiguration.stopGracePeriod`).
-        Task {
-            var failure: (any Error)?
-            do {
-                try await RunnerContext.$current.withValue(context) {
-                    try await StopSignal.$current.withValue(instance.stopSignal) {
-                        try await ServiceInstance.abortable(instance.abort) {
-                            try await service.initialize()
-                            self.mailbox.post(.initialized(index, epoch: epoch))
-                            guard !instance.stopSignal.isTriggered else { return }
-                            try await service.run()
-                        }
-                    }
-                }
-            } catch is CancellationError {
-                failure = CancellationError()
-            } catch let error as HandoffError {
-                failure = error.context("service \(service.name)")
-            } catch {
-                failure = HandoffError(.serviceFailed, "service \(service.name) failed: \(error)")
+        let body = ChildDriver.run(instance, context: context, {
+            try await service.initialize()
+            self.mailbox.post(.initialized(index, epoch: epoch))
+            guard !instance.stopSignal.isTriggered else { return }
+            try await service.run()
+        }, exited: { error in
+            let failure: (any Error)? = switch error {
+            case nil: nil
+            case is CancellationError: CancellationError()
+            case let error as HandoffError: error.context("service \(service.name)")
+            case let error?: HandoffError(.serviceFailed, "service \(service.name) failed: \(error)")
             }
-            instance.finished.fulfill(())
             self.mailbox.post(.finished(index, epoch: epoch, error: failure))
-        }
+        })
+        Task(operation: body)
     }
 
     private func pollReadiness(_ index: Int, epoch: Int, in group: inout DiscardingTaskGroup) {
@@ -231,23 +223,9 @@ extension ServiceRunner {
                 }
             }
         }
-        let deadline = ContinuousClock.now + stopTimeout
-        group.addTask {
-            let passed = await withTaskGroup(of: Bool.self) { race -> Bool in
-                race.addTask {
-                    try? await Task.sleep(until: deadline, tolerance: .milliseconds(1), clock: .continuous)
-                    return !Task.isCancelled
-                }
-                race.addTask {
-                    _ = try? await instance.finished.wait()
-                    return false
-                }
-                let first = await race.next() ?? false
-                race.cancelAll()
-                return first
-            }
-            if passed { self.mailbox.post(.stopDeadline(index, epoch: epoch)) }
-        }
+        group.addTask(operation: ChildDriver.stopDeadline(instance, at: .now + stopTimeout) {
+            self.mailbox.post(.stopDeadline(index, epoch: epoch))
+        })
     }
 
     /// After a cancellation: past the grace period, a service still running is stuck.

@@ -1,6 +1,7 @@
 // The HTTP engine's fuzz target: a connection sequence played against the real loop handler,
 // on the calling thread, over a socketpair. Compiled with FuzzTargets.swift (see there).
 @_spi(Server) @testable import Handoff
+import CHandoff
 #if canImport(Glibc)
 import Glibc
 #endif
