@@ -9,6 +9,11 @@
 //   graceful          returns when asked to stop (the default)
 //   stubborn          ignores the graceful stop (deadline 60 s); returns only when cancelled
 //   hold-until-usr1   when asked to stop, waits for SIGUSR1, then returns
+//   stuck             ignores the graceful stop and cancellation: run() never returns
+//   hang-init         initialize() never returns
+// FIXTURE_INIT_TIMEOUT_MS, FIXTURE_STOP_TIMEOUT_MS, FIXTURE_GRACE_MS, FIXTURE_ADMIN_TIMEOUT_MS set
+// the runner's initialize timeout, stop timeout and stop grace period, and the admin endpoint's
+// request timeout.
 // Each generation adds its generation number to the counter fixture_ticks_total.
 import FoundationEssentials
 import Glibc
@@ -43,6 +48,15 @@ struct Worker: ManagedService {
     let release: TrappedSignals
     var stopTimeout: Duration? { mode == "stubborn" ? .seconds(60) : nil }
 
+    func initialize() async throws {
+        if mode == "hang-init" { await Worker.never() }
+    }
+
+    /// Suspends for ever, deaf to cancellation.
+    static func never() async {
+        await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
+    }
+
     func run() async throws {
         try await StopSignal.waitForStop()
         say("worker stop-requested")
@@ -54,6 +68,8 @@ struct Worker: ManagedService {
                 say("worker cancelled")
                 throw error
             }
+        case "stuck":
+            await Worker.never()
         case "hold-until-usr1":
             for await _ in release.stream { break }
         default:
@@ -64,10 +80,15 @@ struct Worker: ManagedService {
 
 var admin = AdminConfiguration(isEnabled: true, address: "127.0.0.1:0")
 admin.requestTimeout = .seconds(5)
+func milliseconds(_ name: String) -> Duration? { environment[name].flatMap { Int($0) }.map { .milliseconds($0) } }
+if let timeout = milliseconds("FIXTURE_ADMIN_TIMEOUT_MS") { admin.requestTimeout = timeout }
 let adminServer = try AdminServer(configuration: admin, descriptors: upgrader.descriptors)
 var configuration = RunnerConfiguration()
 configuration.logger = nil
 configuration.healthPollInterval = nil
+if let timeout = milliseconds("FIXTURE_INIT_TIMEOUT_MS") { configuration.initializeTimeout = timeout }
+if let timeout = milliseconds("FIXTURE_STOP_TIMEOUT_MS") { configuration.stopTimeout = timeout }
+if let grace = milliseconds("FIXTURE_GRACE_MS") { configuration.stopGracePeriod = grace }
 let runner = ServiceRunner(
     services: [adminServer, UpgraderService(upgrader), Worker(mode: environment["FIXTURE_WORKER"] ?? "graceful", release: release)],
     configuration: configuration)

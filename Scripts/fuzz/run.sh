@@ -4,6 +4,8 @@
 #   envelope  the state envelope
 #   codec     the binary Codable decoder, into a nested type (FuzzValue)
 #   http      the HTTP/1.1 request parser of the admin endpoint and the demo
+#   http-server  the HTTP engine's loop handler, played a connection sequence (bytes in
+#             pieces, reads, half-close) over a socketpair
 #   etcd      the etcd store's HTTP/1.1 answer reader (over a socket) and the gateway's JSON
 # The targets' logic is Tests/HandoffTests/Fuzz/FuzzTargets.swift; `swift test` replays every
 # seed and every regression input through it (FuzzReplayTests).
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
         *) TARGETS+=("$1"); shift ;;
     esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(frame envelope codec http etcd)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(frame envelope codec http etcd http-server)
 
 CLANG=$(dirname "$(command -v swiftc)")/clang
 mkdir -p "$OUT/obj" "$OUT/include"
@@ -48,7 +50,7 @@ swiftc "${SWIFT_FLAGS[@]}" -module-name Handoff -wmo -emit-module -emit-module-p
 swiftc "${SWIFT_FLAGS[@]}" -module-name HandoffEtcd -wmo -emit-module -emit-module-path "$OUT/mod/HandoffEtcd.swiftmodule" \
     -c $(find Sources/HandoffEtcd -name '*.swift' | sort) -o "$OUT/obj/HandoffEtcd.o"
 swiftc "${SWIFT_FLAGS[@]}" -module-name HandoffFuzz \
-    Tests/HandoffTests/Fuzz/FuzzTargets.swift Scripts/fuzz/FuzzMain.swift Scripts/fuzz/FuzzSeeds.swift \
+    Tests/HandoffTests/Fuzz/FuzzTargets.swift Tests/HandoffTests/Fuzz/FuzzTargets+HTTPServer.swift Scripts/fuzz/FuzzMain.swift Scripts/fuzz/FuzzSeeds.swift \
     "$OUT"/obj/*.o -lFoundationNetworking -o "$OUT/handoff-fuzz" 2>&1 | grep -v "ld.gold: warning: Cannot export local symbol" || true
 [ -x "$OUT/handoff-fuzz" ] || { echo "the fuzz binary did not build" >&2; exit 1; }
 

@@ -98,10 +98,17 @@ struct DemoApplication {
             }
             listeners.append(try upgrader.descriptors.listener(try SocketEndpoint(parsing: address)))
         }
-        let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, jobs: jobs?.0, log: log)
+        var serverConfiguration = HTTPServerConfiguration()
+        if let timeout = options.headerTimeout {
+            serverConfiguration.headerTimeout = timeout
+            serverConfiguration.bodyTimeout = timeout
+        }
+        let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, jobs: jobs?.0, configuration: serverConfiguration, log: log)
         var services: [any ManagedService] = [stateService]
         if let address = options.adminAddress {
-            let admin = try AdminServer(configuration: AdminConfiguration(isEnabled: true, address: address), descriptors: upgrader.descriptors)
+            var adminConfiguration = AdminConfiguration(isEnabled: true, address: address)
+            if let timeout = options.headerTimeout { adminConfiguration.requestTimeout = timeout }
+            let admin = try AdminServer(configuration: adminConfiguration, descriptors: upgrader.descriptors)
             log("admin=\(admin.boundAddress.map { "\($0)" } ?? address)")
             services.append(admin)
         }

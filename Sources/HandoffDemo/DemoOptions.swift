@@ -53,6 +53,10 @@ struct DemoOptions: Sendable {
                               this often (e.g. 0.5): if this instance is killed, a running
                               instance (or the next start) takes its last checkpoint once
                               it is gone (etcd: after the lease TTL, 10 s).
+          --header-timeout-ms N
+                              Close a client whose request header (or body) has not
+                              arrived N ms after its first byte, with 408; the demo
+                              server's and the admin endpoint's (default 10000).
           --help              Print this help.
 
         Environment: HANDOFF_LOG_FORMAT=json|text and HANDOFF_LOG_LEVEL=debug|info|warn|error
@@ -82,6 +86,8 @@ struct DemoOptions: Sendable {
     var checkpointInterval: Duration?
     /// Where the jobs pipeline appends persisted job ids; `nil`: no pipeline.
     var jobsLog: String?
+    /// How long a request's header or body may take to arrive; `nil` for the default.
+    var headerTimeout: Duration?
     /// The lifecycle log on standard error, from `--config` and the environment.
     var logWriter = StderrLogWriter()
 
@@ -135,6 +141,12 @@ struct DemoOptions: Sendable {
                 }
                 options.checkpointInterval = .milliseconds(Int64((seconds * 1000).rounded(.up)))
             case "--jobs-log": options.jobsLog = try value()
+            case "--header-timeout-ms":
+                let text = try value()
+                guard let milliseconds = Int(text), milliseconds > 0 else {
+                    throw UsageError(description: "--header-timeout-ms takes a positive number of milliseconds; not \(text)")
+                }
+                options.headerTimeout = .milliseconds(milliseconds)
             case "--help", "-h": options.showHelp = true
             default: throw UsageError(description: "unknown argument \(argument)")
             }

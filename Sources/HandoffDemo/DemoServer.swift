@@ -9,9 +9,8 @@ import HandoffOperations
 
 /// The demo's HTTP/1.1 server, as an upgrade participant.
 ///
-/// The server runs on its own epoll thread (``HTTPServer`` on an `EpollThread`); the methods
-/// here are called from Swift concurrency, queue a ``ServerCommand`` for that thread and
-/// suspend until the thread resumes them.
+/// The server is the library's HTTP engine (`HTTPServer`, on its own epoll thread) with the
+/// demo's routes (``HTTPResponder``).
 ///
 /// It accepts from the start but answers nothing before ``startAnswering()``, which the
 /// application calls once the upgrader has restored `state`:
@@ -24,7 +23,7 @@ import HandoffOperations
 /// await server.startAnswering()
 /// ```
 final class DemoServer: UpgradeParticipant {
-    private let loop: EpollThread<ServerCommand>
+    private let server: HTTPServer
     private let log: DemoLog
 
     /// Starts serving on `listeners` right away.
@@ -34,63 +33,56 @@ final class DemoServer: UpgradeParticipant {
     ///   - generation: The upgrade generation `GET /` reports.
     ///   - state: The counter and the map the routes serve.
     ///   - jobs: The jobs pipeline `/jobs` feeds, if any.
+    ///   - configuration: The server's timeouts and connection cap.
     ///   - log: Where the upgrade steps are reported.
-    /// - Throws: ``SystemCallError`` or `HandoffError` naming the call that failed.
-    init(listeners: [CInt], generation: Int, state: DemoState, jobs: DemoJobs? = nil, log: DemoLog) throws {
+    /// - Throws: `HandoffError` naming the call that failed.
+    init(listeners: [CInt], generation: Int, state: DemoState, jobs: DemoJobs? = nil, configuration: HTTPServerConfiguration = .init(), log: DemoLog) throws {
         self.log = log
-        loop = try EpollThread()
-        for listener in listeners {
-            let flags = fcntl(listener, F_GETFL)
-            guard flags >= 0 else { throw SystemCallError("fcntl(F_GETFL)") }
-            guard fcntl(listener, F_SETFL, flags | O_NONBLOCK) == 0 else {
-                throw SystemCallError("fcntl(F_SETFL)")
-            }
-            try loop.epoll.add(listener, events: EPOLLIN.rawValue)
-        }
-        let epoll = loop.epoll
+        var configuration = configuration
+        configuration.answersAtOnce = false
         let responder = HTTPResponder(pid: Int(getpid()), generation: generation, state: state, jobs: jobs)
-        try loop.start { HTTPServer(epoll: epoll, listeners: listeners, responder: responder) }
+        server = try HTTPServer(listeners: listeners, routes: responder, configuration: configuration)
     }
 
     /// Stops accepting, writes out pending responses and detaches every open connection.
     /// - Returns: The connections, each with the bytes of its next request already read.
-    /// - Throws: ``HTTPServer/Refusal`` if the server is not serving.
+    /// - Throws: `HandoffError` if the server is not serving.
     func drain() async throws -> [HandoffConnection] {
         log("state=draining")
-        let connections = try await withCheckedThrowingContinuation { loop.submit(.drain(.upgrade, $0)) }
+        let connections = try await server.drain(for: .upgrade)
         log("state=drained connections=\(connections.count)")
         return connections
     }
 
     /// Accepts again and serves the connections ``drain()`` returned.
     func resume(_ connections: [HandoffConnection]) async {
-        await withCheckedContinuation { loop.submit(.resume(.upgrade, connections, $0)) }
+        await server.resume(connections, for: .upgrade)
         log("state=resumed connections=\(connections.count)")
     }
 
     /// Serves the connections the previous process handed over.
     func adopt(_ connections: [HandoffConnection]) async {
-        await withCheckedContinuation { loop.submit(.adopt(connections, $0)) }
+        await server.adopt(connections)
         log("state=adopted connections=\(connections.count)")
     }
 
     /// Answers requests from now on, the held ones first. Idempotent.
     func startAnswering() async {
-        await withCheckedContinuation { loop.submit(.startAnswering($0)) }
+        await server.startAnswering()
     }
 
     /// Drains for a final stop: stops accepting, writes out pending responses and detaches
     /// every open connection, so that nothing changes the state any more. An upgrade is
     /// refused from then on.
     /// - Returns: The connections, for ``cancelStop(_:)`` or ``stop(closing:)``.
-    /// - Throws: ``HTTPServer/Refusal`` if the server is not serving (an upgrade is draining).
+    /// - Throws: `HandoffError` if the server is not serving (an upgrade is draining).
     func drainForStop() async throws -> [HandoffConnection] {
-        try await withCheckedThrowingContinuation { loop.submit(.drain(.stop, $0)) }
+        try await server.drain(for: .stop)
     }
 
     /// Serves again after ``drainForStop()``, when the stop could not go on.
     func cancelStop(_ connections: [HandoffConnection]) async {
-        await withCheckedContinuation { loop.submit(.resume(.stop, connections, $0)) }
+        await server.resume(connections, for: .stop)
     }
 
     /// Stops gracefully: stops accepting, finishes writing responses, closes every connection
@@ -100,6 +92,6 @@ final class DemoServer: UpgradeParticipant {
     /// Connections that a drain for an upgrade detached are not touched: they belong to the
     /// successor.
     func stop(closing: [HandoffConnection] = []) async {
-        await withCheckedContinuation { loop.submit(.stop(closing: closing, $0)) }
+        await server.stop(closing: closing)
     }
 }

@@ -18,7 +18,7 @@ import HandoffOperations
 ///
 /// Every response but 204 carries `Content-Length`. Lives on the event loop thread; the
 /// counter and the map are in ``DemoState``, which the upgrader reads too.
-struct HTTPResponder {
+struct HTTPResponder: Sendable {
     private let state: DemoState
     /// The jobs pipeline's mailboxes and counts; `nil` without `--jobs-log`.
     let jobs: DemoJobs?
@@ -134,14 +134,6 @@ struct HTTPResponder {
         if head.method != .head { append(status.errorBody, into: &output) }
     }
 
-    /// Appends an error response that closes the connection.
-    static func appendError(_ status: HTTPStatus, into output: inout [UInt8]) {
-        appendHead(
-            status, bodyLength: status.errorBody.utf8CodeUnitCount, keepAlive: false, isHTTP11: true,
-            into: &output)
-        append(status.errorBody, into: &output)
-    }
-
     func appendMethodNotAllowed(
         _ head: HTTPRequestHead, allow: StaticString, into output: inout [UInt8]
     ) {
@@ -156,23 +148,13 @@ struct HTTPResponder {
         _ status: HTTPStatus, bodyLength: Int, keepAlive: Bool, isHTTP11: Bool,
         extraField: StaticString = "", into output: inout [UInt8]
     ) {
-        append(status.statusLine, into: &output)
-        if status != .noContent {  // RFC 9110 §8.6: no Content-Length in a 204
-            append("Content-Type: text/plain\r\nContent-Length: ", into: &output)
-            appendDecimal(bodyLength, into: &output)
-            append("\r\n", into: &output)
-        }
-        if !keepAlive {
-            append("Connection: close\r\n", into: &output)
-        } else if !isHTTP11 {
-            append("Connection: keep-alive\r\n", into: &output)
-        }
-        append(extraField, into: &output)
-        append("\r\n", into: &output)
+        HTTPResponseWriter.appendHead(
+            status, bodyLength: bodyLength, keepAlive: keepAlive, isHTTP11: isHTTP11, extraFields: extraField,
+            into: &output)
     }
 
     private static func append(_ text: StaticString, into output: inout [UInt8]) {
-        text.withUTF8Buffer { output.append(contentsOf: $0) }
+        HTTPResponseWriter.append(text, into: &output)
     }
 
     private static func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
@@ -183,27 +165,11 @@ struct HTTPResponder {
         }
     }
 
-    private static func decimalDigits(_ value: Int) -> Int {
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        return digits
-    }
+    private static func decimalDigits(_ value: Int) -> Int { HTTPResponseWriter.decimalDigits(value) }
 
-    /// Appends a non-negative integer in decimal without going through `String`.
     private static func appendDecimal(_ value: Int, into output: inout [UInt8]) {
-        let digits = decimalDigits(value)
-        let start = output.count
-        output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        var rest = value
-        var index = start + digits - 1
-        while index >= start {
-            output[index] = UInt8(ascii: "0") &+ UInt8(rest % 10)
-            rest /= 10
-            index -= 1
-        }
+        HTTPResponseWriter.appendDecimal(value, into: &output)
     }
 }
+
+extension HTTPResponder: HTTPRoutes {}

@@ -8,6 +8,13 @@ extension HandoffError.Code {
     public static let serviceFailed = Self("serviceFailed")
     /// A service's readiness check did not pass within its deadline.
     public static let serviceNotReady = Self("serviceNotReady")
+    /// A service's ``ManagedService/initialize()`` did not return within
+    /// ``RunnerConfiguration/initializeTimeout``.
+    public static let serviceInitializeTimedOut = Self("serviceInitializeTimedOut")
+    /// A service's ``ManagedService/run()`` ignored both its graceful stop and its
+    /// cancellation past ``RunnerConfiguration/stopGracePeriod``: the runner stopped waiting
+    /// for it.
+    public static let serviceStuck = Self("serviceStuck")
     // Supervision and mailboxes
     /// A ``Supervisor``'s children needed more restarts within its
     /// ``RestartIntensity/period`` than ``RestartIntensity/maxRestarts``: it stopped them all

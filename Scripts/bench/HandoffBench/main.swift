@@ -29,6 +29,9 @@
 //   handoff-bench mailbox [--messages N] [--runs R] [--capacity C]
 //       Messages/s through a Mailbox (each received and acknowledged) with 1 producer/1 consumer
 //       and 4/4, against AsyncStream in the same run; prints the ratio.
+//   handoff-bench slow-clients --port P [--count N] [--seconds S]
+//       Keeps N connections (default 1000) sending one header byte a second to port P, a new
+//       one for each the server closes, for S seconds (default 30) or until SIGTERM.
 //   handoff-bench restart [--count N]
 //       Time from a supervised worker's failure to its replacement running, with no backoff
 //       (median, p99, max), one-for-one and one-for-all.
@@ -192,8 +195,22 @@ case "checkpoint":
         complain("handoff-bench checkpoint: \(error)\n")
         exit(1)
     }
+case "slow-clients":
+    guard let port = option("--port", in: arguments).flatMap(UInt16.init) else {
+        complain("handoff-bench slow-clients: --port P is required\n")
+        exit(2)
+    }
+    let bench = SlowClients(
+        port: port, count: option("--count", in: arguments).flatMap(Int.init) ?? 1000,
+        seconds: option("--seconds", in: arguments).flatMap(Int.init) ?? 30)
+    do {
+        try bench.run()
+    } catch {
+        complain("handoff-bench slow-clients: \(error)\n")
+        exit(1)
+    }
 default:
-    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count] [--method POST]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n       handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]\n       handoff-bench mailbox [--messages N] [--runs R] [--capacity C]\n       handoff-bench restart [--count N]\n       handoff-bench merge --endpoint URL --directory DIR [--rounds N]\n       handoff-bench checkpoint [--checkpoints N]\n")
+    complain("usage: handoff-bench upgrades --binary PATH [--count N] [--extra-fds N] [-- ARGS...]\n       handoff-bench traffic --port P [--connections C] [--seconds S] [--path /count] [--method POST]\n       handoff-bench codec [--count N] [--runs R] [--ours-only]\n       handoff-bench stop-deadline [--services N] [--count K] [--deadline-ms D]\n       handoff-bench etcd --endpoint URL --directory DIR\n       handoff-bench control --binary DEMO [--upgrades N] [--statuses M] [--notifications K]\n       handoff-bench mailbox [--messages N] [--runs R] [--capacity C]\n       handoff-bench restart [--count N]\n       handoff-bench merge --endpoint URL --directory DIR [--rounds N]\n       handoff-bench checkpoint [--checkpoints N]\n       handoff-bench slow-clients --port P [--count N] [--seconds S]\n")
     exit(2)
 }
 

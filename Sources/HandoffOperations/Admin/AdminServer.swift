@@ -31,7 +31,6 @@ public final class AdminServer: ManagedService {
     public let boundAddress: SocketEndpoint?
     private let listener: CInt
     private let ownsListener: Bool
-    private let loop: EpollThread<AdminCommand>
     private let started = Mutex(false)
 
     /// Binds (or inherits, from `descriptors`) the listener.
@@ -55,7 +54,6 @@ public final class AdminServer: ManagedService {
         do {
             try Syscall.setNonBlocking(listener)
             boundAddress = try SocketEndpoint.local(of: listener).address
-            loop = try EpollThread()
         } catch {
             if ownsListener { Syscall.close(listener) }
             throw error
@@ -79,12 +77,7 @@ public final class AdminServer: ManagedService {
             return !started
         }
         guard first else { throw HandoffError(.invalidArgument, "an AdminServer serves once; make a new one") }
-        let routes = AdminRoutes(runner: runner)
-        try loop.epoll.add(listener, events: EPOLLIN.rawValue)
-        let loop = self.loop
-        let listener = self.listener
-        let configuration = self.configuration
-        try loop.start { AdminHandler(epoll: loop.epoll, listener: listener, routes: routes, configuration: configuration) }
+        let server = try HTTPServer(listeners: [listener], routes: AdminRoutes(runner: runner), configuration: configuration.serverConfiguration)
         let stopped: (any Error)?
         do {
             try await StopSignal.waitForStop()
@@ -92,7 +85,7 @@ public final class AdminServer: ManagedService {
         } catch {
             stopped = error
         }
-        await withCheckedContinuation { loop.submit(.stop($0)) }
+        await server.stop(endingThread: true)
         if let stopped { throw stopped }
     }
 }

@@ -10,6 +10,10 @@ enum RunnerEvent: Sendable {
     /// The service's task ended: `error` is what `initialize()` or `run()` threw, if anything.
     case finished(Int, epoch: Int, error: (any Error)?)
     case stopDeadline(Int, epoch: Int)
+    /// `initialize()` did not return within its deadline.
+    case initializeDeadline(Int, epoch: Int, HandoffError)
+    /// The service was cancelled and did not end within the grace period: stop waiting for it.
+    case stuck(Int, epoch: Int, HandoffError)
     case stopRequested(reason: String)
     case cancelRequested(reason: String)
     /// An upgrade asks to drain the services after `boundary`.
@@ -38,5 +42,7 @@ enum RunnerAction: Sendable {
     case armTotalStopDeadline
     case log(HandoffLogLevel, String, service: Int?)
     case fatal(Int, any Error)
+    /// Report the service as stuck: log, metric, failure stream.
+    case stuck(Int, HandoffError)
     case finish
 }

@@ -69,6 +69,11 @@ struct RunnerStateMachine: Sendable {
         case .stopDeadline(let index, let epoch):
             guard slots[index].epoch == epoch, slots[index].alive, slots[index].state == .shuttingDown else { return [] }
             return [.log(.warn, "did not stop within its deadline; cancelling", service: index), .cancel(index, epoch: epoch)]
+        case .initializeDeadline(let index, let epoch, let error):
+            guard slots[index].epoch == epoch, slots[index].alive, slots[index].state == .initiating else { return [] }
+            return [.cancel(index, epoch: epoch)] + fail(index, error)
+        case .stuck(let index, let epoch, let error):
+            return stuck(index, epoch: epoch, error: error)
         case .stopRequested(let reason):
             return beginStop(reason: reason, escalate: false, force: false)
         case .cancelRequested(let reason):
@@ -118,7 +123,7 @@ struct RunnerStateMachine: Sendable {
     /// Starts the next service that is not running; once none is left, the runner is running.
     private mutating func startNext(after index: Int) -> [RunnerAction] {
         guard phase == .starting else { return [] }
-        if let next = slots.indices.first(where: { $0 > index && !slots[$0].alive }) {
+        if let next = slots.indices.first(where: { $0 > index && !slots[$0].alive && slots[$0].state != .stuck }) {
             return launch(next)
         }
         phase = .running
@@ -160,6 +165,20 @@ struct RunnerStateMachine: Sendable {
         }
         if phase == .stopping && cursor == index { actions += continueStop(below: index) }
         if phase == .draining && cursor == index { actions += continueDrain(below: index) }
+        return actions
+    }
+
+    /// The service ignored its stop and its cancellation: the runner goes on without it.
+    private mutating func stuck(_ index: Int, epoch: Int, error: HandoffError) -> [RunnerAction] {
+        guard slots[index].epoch == epoch, slots[index].alive else { return [] }
+        slots[index].alive = false
+        if firstFatalError == nil { firstFatalError = error }
+        var actions = set(index, .stuck) + [.stuck(index, error)]
+        if phase == .stopping && cursor == index { actions += continueStop(below: index) }
+        if phase == .draining && cursor == index { actions += continueDrain(below: index) }
+        if phase == .starting || phase == .running {
+            actions += beginStop(reason: "a service is stuck", escalate: false, force: true)
+        }
         return actions
     }
 

@@ -19,6 +19,7 @@ extension ServiceRunner {
                 stop(index, epoch: epoch, cancelNow: cancelNow, in: &group)
             case .cancel(let index, let epoch):
                 instance(index, epoch: epoch)?.abort.fulfill(())
+                armStuckDeadline(index, epoch: epoch, in: &group)
             case .drainParticipant(let index, let epoch):
                 guard let participant = services[index] as? any UpgradeParticipant else { break }
                 group.addTask {
@@ -53,6 +54,12 @@ extension ServiceRunner {
             case .fatal(let index, let error):
                 failureBroadcast.emit(ServiceFailure(service: services[index].name, severity: .fatal, error: error))
                 log(.error, "fatal: \(error)", service: index)
+            case .stuck(let index, let error):
+                let name = services[index].name
+                failureBroadcast.emit(ServiceFailure(service: name, severity: .fatal, error: error))
+                metrics.counter("handoff_service_stuck_total", help: "Services that ignored their stop and cancellation past the grace period.")
+                    .increment(labels: ["service": name])
+                log(.error, "stuck: \(error.reason)", service: index)
             case .finish:
                 finished = true
             }
@@ -81,11 +88,25 @@ extension ServiceRunner {
         }
     }
 
-    /// Asks every running service for its health (passive health checking).
+    /// Asks every running service for its health (passive health checking), all at once, each
+    /// for at most ``RunnerConfiguration/checkTimeout``: a check past it reports the service
+    /// unhealthy, and holds up no other.
     func pollHealth() async {
         let slots = machine.withLock { $0.slots }
-        for index in services.indices where slots[index].state == .running && !Task.isCancelled {
-            if let polled = await services[index].checkHealth() { health.report(polled, for: services[index].name) }
+        let timeout = configuration.checkTimeout
+        await withDiscardingTaskGroup { group in
+            for index in services.indices where slots[index].state == .running && !Task.isCancelled {
+                let service = services[index]
+                group.addTask {
+                    let polled = await Abandonable.run(within: timeout) { await service.checkHealth() }
+                    guard !Task.isCancelled else { return }
+                    switch polled {
+                    case .some(.some(let health)): self.health.report(health, for: service.name)
+                    case .some(.none): break
+                    case .none: self.health.report(.unhealthy("the health check did not answer within \(timeout)"), for: service.name)
+                    }
+                }
+            }
         }
     }
 
@@ -127,29 +148,30 @@ extension ServiceRunner {
         instances.withLock { $0[index] = instance }
         let service = services[index]
         let context = context(index, instance)
+        let initializeTimeout = configuration.initializeTimeout
         group.addTask {
-            var failure: (any Error)?
-            do {
-                try await RunnerContext.$current.withValue(context) {
-                    try await StopSignal.$current.withValue(instance.stopSignal) {
-                        try await ServiceInstance.abortable(instance.abort) {
-                            try await service.initialize()
-                            self.mailbox.post(.initialized(index, epoch: epoch))
-                            guard !instance.stopSignal.isTriggered else { return }
-                            try await service.run()
-                        }
-                    }
-                }
-            } catch is CancellationError {
-                failure = CancellationError()
-            } catch let error as HandoffError {
-                failure = error.context("service \(service.name)")
-            } catch {
-                failure = HandoffError(.serviceFailed, "service \(service.name) failed: \(error)")
-            }
-            instance.finished.fulfill(())
-            self.mailbox.post(.finished(index, epoch: epoch, error: failure))
+            try? await Task.sleep(for: initializeTimeout)
+            guard !Task.isCancelled else { return }
+            let error = HandoffError(.serviceInitializeTimedOut, "service \(service.name) did not initialize within \(initializeTimeout)")
+            self.mailbox.post(.initializeDeadline(index, epoch: epoch, error))
         }
+        // Its own task, not a child of the group: a service that ignores cancellation must not
+        // hold the runner (see `RunnerConfiguration.stopGracePeriod`).
+        let body = ChildDriver.run(instance, context: context, {
+            try await service.initialize()
+            self.mailbox.post(.initialized(index, epoch: epoch))
+            guard !instance.stopSignal.isTriggered else { return }
+            try await service.run()
+        }, exited: { error in
+            let failure: (any Error)? = switch error {
+            case nil: nil
+            case is CancellationError: CancellationError()
+            case let error as HandoffError: error.context("service \(service.name)")
+            case let error?: HandoffError(.serviceFailed, "service \(service.name) failed: \(error)")
+            }
+            self.mailbox.post(.finished(index, epoch: epoch, error: failure))
+        })
+        Task(operation: body)
     }
 
     private func pollReadiness(_ index: Int, epoch: Int, in group: inout DiscardingTaskGroup) {
@@ -158,14 +180,15 @@ extension ServiceRunner {
         let context = context(index, instance)
         let timeout = service.readinessTimeout ?? configuration.readinessTimeout
         let interval = configuration.readinessPollInterval
+        let checkTimeout = configuration.checkTimeout
         let deadline = ContinuousClock.now + timeout
         group.addTask {
             let outcome = await withTaskGroup(of: RunnerEvent?.self) { race -> RunnerEvent? in
                 race.addTask {
                     while !Task.isCancelled && self.machine.withLock({ $0.isStarting(index, epoch: epoch) }) {
                         let ready = await RunnerContext.$current.withValue(context) {
-                            (try? await service.checkReadiness()) ?? false
-                        }
+                            await Abandonable.run(within: checkTimeout) { (try? await service.checkReadiness()) ?? false }
+                        } ?? false
                         if ready { return .ready(index, epoch: epoch) }
                         try? await Task.sleep(for: interval)
                     }
@@ -189,28 +212,34 @@ extension ServiceRunner {
         let service = services[index]
         let context = context(index, instance)
         instance.stopSignal.trigger()
-        if cancelNow { instance.abort.fulfill(()) }
+        if cancelNow {
+            instance.abort.fulfill(())
+            armStuckDeadline(index, epoch: epoch, in: &group)
+        }
+        let stopTimeout = service.stopTimeout ?? configuration.stopTimeout
+        let requestLimit = stopTimeout + configuration.stopGracePeriod
         group.addTask {
-            try? await RunnerContext.$current.withValue(context) {
-                try await ServiceInstance.abortable(instance.abort) { await service.requestStop() }
+            _ = await RunnerContext.$current.withValue(context) {
+                await Abandonable.run(within: requestLimit) {
+                    try? await ServiceInstance.abortable(instance.abort) { await service.requestStop() }
+                }
             }
         }
-        let deadline = ContinuousClock.now + (service.stopTimeout ?? configuration.stopTimeout)
+        group.addTask(operation: ChildDriver.stopDeadline(instance, at: .now + stopTimeout) {
+            self.mailbox.post(.stopDeadline(index, epoch: epoch))
+        })
+    }
+
+    /// After a cancellation: past the grace period, a service still running is stuck.
+    private func armStuckDeadline(_ index: Int, epoch: Int, in group: inout DiscardingTaskGroup) {
+        guard let instance = instance(index, epoch: epoch) else { return }
+        let grace = configuration.stopGracePeriod
+        let name = services[index].name
         group.addTask {
-            let passed = await withTaskGroup(of: Bool.self) { race -> Bool in
-                race.addTask {
-                    try? await Task.sleep(until: deadline, tolerance: .milliseconds(1), clock: .continuous)
-                    return !Task.isCancelled
-                }
-                race.addTask {
-                    _ = try? await instance.finished.wait()
-                    return false
-                }
-                let first = await race.next() ?? false
-                race.cancelAll()
-                return first
-            }
-            if passed { self.mailbox.post(.stopDeadline(index, epoch: epoch)) }
+            if await Abandonable.wait(for: instance.finished, within: grace) { return }
+            guard !Task.isCancelled else { return }
+            let error = HandoffError(.serviceStuck, "service \(name) ignored its stop and its cancellation for \(grace); the runner stopped waiting for it")
+            self.mailbox.post(.stuck(index, epoch: epoch, error))
         }
     }
 }

@@ -55,9 +55,10 @@ public final class ServiceRunner: Sendable {
     }
 
     /// Starts every service in order, then runs until they have all stopped.
-    /// - Throws: The first fatal error, as a ``HandoffError`` (``HandoffError/Code/serviceFailed``
-    ///   or ``HandoffError/Code/serviceNotReady``) naming the service, after every service has
-    ///   stopped; ``HandoffError/Code/invalidArgument`` if the runner already ran.
+    /// - Throws: The first fatal error, as a ``HandoffError`` (``HandoffError/Code/serviceFailed``,
+    ///   ``HandoffError/Code/serviceNotReady``, ``HandoffError/Code/serviceInitializeTimedOut``, or
+    ///   ``HandoffError/Code/serviceStuck`` for one abandoned after its grace period) naming the
+    ///   service, after every service has stopped or been abandoned; ``HandoffError/Code/invalidArgument`` if the runner already ran.
     public func run() async throws {
         let first = started.withLock { started in
             defer { started = true }

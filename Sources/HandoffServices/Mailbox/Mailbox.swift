@@ -53,20 +53,31 @@ public final class Mailbox<Message: Sendable>: Sendable {
     @usableFromInline package let state: Mutex<MailboxQueue<Message>>
     /// Numbers the waiters.
     let tokens = Atomic<Int>(0)
+    /// Where messages go after their last failed attempt; `nil`: they are delivered again for ever.
+    public let deadLetters: DeadLetterPolicy<Message>?
+    private let deadLettered = Atomic<Int>(0)
 
     /// Creates an empty, open mailbox.
     /// - Parameters:
     ///   - name: Its name; distinct for each mailbox whose messages are handed over.
     ///   - capacity: How many messages it holds at most, pending and unacknowledged together.
+    ///   - deadLetters: What to do with a message whose handling keeps failing (see
+    ///     ``DeadLetterPolicy``); `nil` to deliver it again for ever.
     /// - Throws: ``HandoffError/Code/invalidArgument`` if `capacity` is below 1.
-    public init(name: String = "mailbox", capacity: Int) throws(HandoffError) {
+    public init(name: String = "mailbox", capacity: Int, deadLetters: DeadLetterPolicy<Message>? = nil) throws(HandoffError) {
         guard capacity >= 1 else {
             throw HandoffError(.invalidArgument, "mailbox \(name): capacity must be at least 1, not \(capacity)")
         }
         self.name = name
         self.capacity = capacity
+        self.deadLetters = deadLetters
         self.state = Mutex(MailboxQueue(capacity: capacity, name: name))
     }
+
+    /// How many messages went to the dead letter.
+    public var deadLetterCount: Int { deadLettered.load(ordering: .relaxed) }
+
+    func countDeadLetter() { deadLettered.add(1, ordering: .relaxed) }
 
     /// Adds `message`, waiting while the mailbox is full.
     ///
@@ -127,7 +138,10 @@ public final class Mailbox<Message: Sendable>: Sendable {
     /// mailbox is closed and drained or a graceful stop is requested.
     ///
     /// If `handler` throws, the message goes back to the head of the mailbox and the error is
-    /// rethrown: under a ``Supervisor``, the restarted worker gets it first.
+    /// rethrown: under a ``Supervisor``, the restarted worker gets it first. With a
+    /// ``DeadLetterPolicy`` the error is reported as transient instead and the consumer goes on
+    /// (``MailboxConsumer/retry(_:after:)``): the message is tried again, and after its last
+    /// attempt goes to the dead letter.
     /// - Parameters:
     ///   - isolation: The caller's isolation, which `handler` runs in.
     ///   - handler: Handles one delivery.
@@ -138,7 +152,12 @@ public final class Mailbox<Message: Sendable>: Sendable {
     ) async throws {
         try await consume { consumer in
             while let delivery = try await consumer.next() {
-                try await handler(delivery)
+                do {
+                    try await handler(delivery)
+                } catch where deadLetters != nil && !(error is CancellationError) {
+                    try await consumer.retry(delivery, after: error)
+                    continue
+                }
                 consumer.acknowledge(delivery)
             }
         }

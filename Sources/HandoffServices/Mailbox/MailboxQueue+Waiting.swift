@@ -93,7 +93,7 @@ extension MailboxQueue {
         return settle()
     }
 
-    private mutating func insertReturned(_ entry: Entry) {
+    mutating func insertReturned(_ entry: Entry) {
         // Decreasing order: find the first index whose sequence is below the entry's.
         var low = 0
         var high = returned.count

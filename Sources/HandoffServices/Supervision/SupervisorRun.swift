@@ -52,22 +52,9 @@ final class SupervisorRun: Sendable {
                 guard let instance = instance(child, epoch: epoch) else { break }
                 instance.stopSignal.trigger()
                 let mailbox = self.mailbox
-                group.addTask {
-                    let passed = await withTaskGroup(of: Bool.self) { race -> Bool in
-                        race.addTask {
-                            try? await Task.sleep(for: deadline, tolerance: .milliseconds(1))
-                            return !Task.isCancelled
-                        }
-                        race.addTask {
-                            _ = try? await instance.finished.wait()
-                            return false
-                        }
-                        let first = await race.next() ?? false
-                        race.cancelAll()
-                        return first
-                    }
-                    if passed { mailbox.post(.stopDeadline(child: child, epoch: epoch)) }
-                }
+                group.addTask(operation: ChildDriver.stopDeadline(instance, at: .now + deadline) {
+                    mailbox.post(.stopDeadline(child: child, epoch: epoch))
+                })
             case .abort(let child, let epoch):
                 instance(child, epoch: epoch)?.abort.fulfill(())
             case .scheduleRestart(let child, let epoch, let delay):
@@ -112,19 +99,8 @@ final class SupervisorRun: Sendable {
             name: "\(prefix)/\(spec.name)", service: parent?.service ?? name, stopSignal: instance.stopSignal,
             runner: parent?.runner, index: parent?.index ?? -1, sink: sink)
         let mailbox = self.mailbox
-        group.addTask {
-            var failure: (any Error)?
-            do {
-                try await RunnerContext.$current.withValue(context) {
-                    try await StopSignal.$current.withValue(instance.stopSignal) {
-                        try await ServiceInstance.abortable(instance.abort, spec.run)
-                    }
-                }
-            } catch {
-                failure = error
-            }
-            instance.finished.fulfill(())
+        group.addTask(operation: ChildDriver.run(instance, context: context, spec.run) { failure in
             mailbox.post(.exited(child: child, epoch: epoch, error: failure))
-        }
+        })
     }
 }

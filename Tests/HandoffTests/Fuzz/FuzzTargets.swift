@@ -20,6 +20,7 @@ enum FuzzTargets {
     /// The targets by name, as `HANDOFF_FUZZ_TARGET` and the corpus folders name them.
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "frame": frame, "envelope": envelope, "codec": codec, "http": http, "etcd": etcd,
+        "http-server": httpServer,
     ]
 
     /// A violated invariant: a crash, for the fuzzer.

@@ -39,6 +39,8 @@ package final class HTTPConnection {
     /// When a server that enforces read timeouts closes the connection if it is still waiting
     /// for a request then; `nil` for no limit.
     package var deadline: ContinuousClock.Instant?
+    /// The request in ``inbound`` has its whole header: its deadline is the body's.
+    package var receivingBody = false
 
     /// - Parameters:
     ///   - descriptor: A connected, non-blocking socket that this connection now owns.
