@@ -11,12 +11,16 @@ private final class FakeConnection: DrainableConnection {
     let descriptor: CInt
     let ticket = Mutex<ConnectionRegistry.Ticket?>(nil)
     let draining = Mutex(false)
+    /// A drain that began while `register` ran, before the ticket was known.
+    let finishPending = Mutex(false)
 
     init(registry: ConnectionRegistry, behaviour: Behaviour, descriptor: CInt) {
         self.registry = registry
         self.behaviour = behaviour
         self.descriptor = descriptor
-        ticket.withLock { $0 = registry.register(self) }
+        let ticket = registry.register(self)
+        self.ticket.withLock { $0 = ticket }
+        if finishPending.withLock({ $0 }) { finishRequest() }
     }
 
     func beginDrain() {
@@ -29,7 +33,10 @@ private final class FakeConnection: DrainableConnection {
     /// The request in flight is answered: hand over if draining.
     func finishRequest() {
         guard draining.withLock({ $0 }) else { return }
-        let ticket = ticket.withLock { $0! }
+        guard let ticket = ticket.withLock({ $0 }) else {
+            finishPending.withLock { $0 = true }
+            return
+        }
         if behaviour == .unhandoverable {
             registry.closed(ticket)
         } else {
@@ -75,6 +82,7 @@ struct ConnectionRegistryTests {
     func lateConnections() async {
         let registry = ConnectionRegistry()
         let busy = FakeConnection(registry: registry, behaviour: .busy, descriptor: 13)
+        let stillBusy = FakeConnection(registry: registry, behaviour: .busy, descriptor: 15)
         let drain = Task { await registry.drain(deadline: .seconds(60)) }
         let clock = ContinuousClock()
         var until = clock.now + .seconds(10)
@@ -90,7 +98,9 @@ struct ConnectionRegistryTests {
         busy.finishRequest()  // detached after the drain returned
         let leftovers = registry.resume()
         #expect(leftovers.map(\.descriptor) == [13])
-        #expect(!busy.draining.withLock { $0 })
+        // The one still live serves on; the one detached late is the caller's to serve again.
+        #expect(!stillBusy.draining.withLock { $0 })
+        #expect(registry.counts.live == 1)
     }
 }
 
