@@ -4,7 +4,8 @@
 # every 2 s, once with Hummingbird's own graceful shutdown as the drain (the baseline) and once
 # with HandoffHummingbird's handover, plus a run without upgrades for the throughput ratio.
 # Then SIGHUP → new PID file, idle, median of COUNT (default 10), for handoff-hummingbird and
-# handoff-demo in the same run. Exits non-zero if HandoffHummingbird had any socket error,
+# handoff-demo in the same run (CONFIGURATION=debug for a quick look; SKIP_BUILD=1 to use what is
+# built). Exits non-zero if HandoffHummingbird had any socket error,
 # non-2xx response or failed upgrade, or fewer than 9 upgrades.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,20 +15,27 @@ count=${COUNT:-10}
 if ! command -v wrk >/dev/null; then
   apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
 fi
-swift build -c release --package-path Fixtures/HandoffHummingbird --product handoff-hummingbird >/dev/null
-swift build -c release --product handoff-demo >/dev/null
-hummingbird=Fixtures/HandoffHummingbird/.build/release/handoff-hummingbird
-demo=.build/release/handoff-demo
+configuration=${CONFIGURATION:-release}
+if [ -z "${SKIP_BUILD:-}" ]; then
+  swift build -c "$configuration" --package-path Fixtures/HandoffHummingbird --product handoff-hummingbird >/dev/null
+  swift build -c "$configuration" --product handoff-demo >/dev/null
+fi
+hummingbird=Fixtures/HandoffHummingbird/.build/$configuration/handoff-hummingbird
+demo=.build/$configuration/handoff-demo
 
 work=$(mktemp -d)
-trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+pidfile=$work/none.pid
+trap 'kill $(cat "$pidfile" 2>/dev/null) 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
 
-# start BINARY ARGS...: runs it on a free loopback port; sets $port.
+# start NAME BINARY ARGS...: runs it on a free loopback port, with a PID file of its own (a late
+# process of an earlier run must not redirect this run's signals); sets $port.
 start() {
-  rm -f "$work/pid" "$work/server.log"
-  "$@" --listen 127.0.0.1:0 --pid-file "$work/pid" >"$work/server.log" 2>&1 &
+  pidfile="$work/$1.pid"
+  rm -f "$pidfile" "$work/server.log"
+  shift
+  "$@" --listen 127.0.0.1:0 --pid-file "$pidfile" >"$work/server.log" 2>&1 &
   for _ in $(seq 1 1000); do
-    grep -q "listening=" "$work/server.log" 2>/dev/null && [ -s "$work/pid" ] && break
+    grep -q "listening=" "$work/server.log" 2>/dev/null && [ -s "$pidfile" ] && break
     sleep 0.01
   done
   port=$(grep -o 'listening=[^ ]*' "$work/server.log" | head -1 | sed 's/.*://')
@@ -35,9 +43,10 @@ start() {
 
 stop() {
   local pid
-  pid=$(cat "$work/pid")
+  pid=$(cat "$pidfile")
   kill -TERM "$pid"
   for _ in $(seq 1 1000); do kill -0 "$pid" 2>/dev/null || break; sleep 0.01; done
+  kill -KILL "$pid" 2>/dev/null || true
 }
 
 # wrk prints socket errors and non-2xx counts only when there are some.
@@ -50,13 +59,13 @@ rate() { grep -o "Requests/sec: *[0-9.]*" "$1" | grep -o "[0-9.]*$"; }
 load() {
   local name=$1 upgrading=$2
   shift 2
-  start "$@" --state-dir "$work/state-$name"
+  start "$name" "$@" --state-dir "$work/state-$name"
   wrk -t2 -c50 -d"${seconds}s" "http://127.0.0.1:$port/" >"$work/$name.txt" &
   local wrk_pid=$! upgrades=0 end=$((SECONDS + seconds - 1))
   if [ "$upgrading" = yes ]; then
     while [ $SECONDS -lt $end ]; do
       sleep 2
-      kill -HUP "$(cat "$work/pid")" && upgrades=$((upgrades + 1))
+      kill -HUP "$(cat "$pidfile")" && upgrades=$((upgrades + 1))
     done
   fi
   wait $wrk_pid
@@ -72,15 +81,15 @@ load() {
 
 # pid_latency BINARY: SIGHUP → PID file naming the new process, idle, COUNT times; prints the median in ms.
 pid_latency() {
-  start "$@" --state-dir "$work/state-latency"
+  start "latency-$(basename "$1")" "$@" --state-dir "$work/state-latency-$(basename "$1")"
   local samples=()
   for _ in $(seq 1 "$count"); do
     local old begin now
-    old=$(cat "$work/pid")
+    old=$(cat "$pidfile")
     begin=$(date +%s%N)
     kill -HUP "$old"
     for _ in $(seq 1 5000); do
-      now=$(cat "$work/pid" 2>/dev/null || true)
+      now=$(cat "$pidfile" 2>/dev/null || true)
       [ -n "$now" ] && [ "$now" != "$old" ] && break
       sleep 0.001
     done
@@ -92,8 +101,8 @@ pid_latency() {
   printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'
 }
 
-load none no "$hummingbird"
-load stock yes "$hummingbird" --drain quiesce
+[ -n "${ONLY_HANDOFF:-}" ] || load none no "$hummingbird"
+[ -n "${ONLY_HANDOFF:-}" ] || load stock yes "$hummingbird" --drain quiesce
 load handoff yes "$hummingbird" --drain handover
 
 row() {
@@ -108,9 +117,13 @@ awk -v a="$(rate "$work/handoff.txt")" -v b="$(rate "$work/none.txt")" 'BEGIN { 
 awk -v a="$(rate "$work/stock.txt")" -v b="$(rate "$work/none.txt")" 'BEGIN { printf "throughput with upgrades / without (stock shutdown):      %.3f\n", a / b }'
 
 hb_ms=$(pid_latency "$hummingbird")
-demo_ms=$(pid_latency "$demo")
-echo "SIGHUP → new PID file, idle, median of $count: handoff-hummingbird ${hb_ms} ms, handoff-demo ${demo_ms} ms"
-awk -v a="$hb_ms" -v b="$demo_ms" 'BEGIN { printf "PID file latency hummingbird / demo: %.2f\n", a / b }'
+if [ -x "$demo" ]; then
+  demo_ms=$(pid_latency "$demo")
+  echo "SIGHUP → new PID file, idle, median of $count: handoff-hummingbird ${hb_ms} ms, handoff-demo ${demo_ms} ms"
+  awk -v a="$hb_ms" -v b="$demo_ms" 'BEGIN { printf "PID file latency hummingbird / demo: %.2f\n", a / b }'
+else
+  echo "SIGHUP → new PID file, idle, median of $count: handoff-hummingbird ${hb_ms} ms ($demo not built)"
+fi
 
 read -r requested took failed <"$work/handoff.upgrades"
 if grep -q "Socket errors" "$work/handoff.txt" || [ "$(non2xx "$work/handoff.txt")" != 0 ] || [ "$failed" != 0 ] || [ "$took" -lt 9 ]; then

@@ -45,7 +45,11 @@ public struct UpgraderRunner: Service {
                 onListening()
                 try await upgrader.ready()
                 afterReady()
-                try await cancelWhenGracefulShutdown { try await upgrader.run(participant: server) }
+                do {
+                    try await cancelWhenGracefulShutdown { try await upgrader.run(participant: server) }
+                } catch is CancellationError where Task.isShuttingDownGracefully {
+                    // Stopped, not replaced: the application offers its state next.
+                }
             }
             try await group.next()
             group.cancelAll()
