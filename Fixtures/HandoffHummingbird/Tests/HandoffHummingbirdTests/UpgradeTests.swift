@@ -25,8 +25,11 @@ struct UpgradeTests {
         try halfway.send("st: test\r\n\r\n")
         #expect(try halfway.response().body == "pid=\(second) generation=2")
         #expect(try halfway.get("/count").body == "2")
+        // A stop is not a failure: the state is offered to the store for the next start.
         #expect(kill(second, SIGTERM) == 0)
         try server.waitUntilGone(second)
+        let offered = try FileManager.default.contentsOfDirectory(atPath: server.directory.appendingPathComponent("state").path)
+        #expect(!offered.isEmpty)
     }
 
     @Test("a successor that dies after READY leaves the old process serving every connection it had", .timeLimit(.minutes(2)))
