@@ -88,17 +88,9 @@ package enum Keeper {
     /// `HANDOFF_KEEPER_PID` set, and `WATCHDOG_PID` dropped (the child pings the watchdog
     /// through the keeper, which passes the pings on).
     static func childEnvironment(notifySocket: String) -> [String] {
-        let dropped = ["NOTIFY_SOCKET=", "\(childVariable)=", "WATCHDOG_PID="]
-        var environment: [String] = []
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if !dropped.contains(where: text.hasPrefix) { environment.append(text) }
-            pointer += 1
-        }
-        environment.append("NOTIFY_SOCKET=\(notifySocket)")
-        environment.append("\(childVariable)=\(getpid())")
-        return environment
+        ChildProcess.environment(
+            dropping: ["NOTIFY_SOCKET=", "\(childVariable)=", "WATCHDOG_PID="],
+            adding: ["NOTIFY_SOCKET=\(notifySocket)", "\(childVariable)=\(getpid())"])
     }
 
     /// SIGKILL to every remaining child (from `/proc/self/task/*/children`).

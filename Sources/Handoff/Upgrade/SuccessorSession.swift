@@ -206,16 +206,8 @@ struct SuccessorSession {
     }
 
     private func childEnvironment() -> [String] {
-        let dropped = ["HANDOFF_CONTROL_FD=", "HANDOFF_GENERATION=", "LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES="]
-        var environment: [String] = []
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if !dropped.contains(where: text.hasPrefix) { environment.append(text) }
-            pointer += 1
-        }
-        environment.append("HANDOFF_CONTROL_FD=3")
-        environment.append("HANDOFF_GENERATION=\(generation + 1)")
-        return environment
+        ChildProcess.environment(
+            dropping: ["HANDOFF_CONTROL_FD=", "HANDOFF_GENERATION=", "LISTEN_PID=", "LISTEN_FDS=", "LISTEN_FDNAMES="],
+            adding: ["HANDOFF_CONTROL_FD=3", "HANDOFF_GENERATION=\(generation + 1)"])
     }
 }

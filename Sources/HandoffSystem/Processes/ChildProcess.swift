@@ -25,6 +25,19 @@ package struct ChildProcess: Sendable {
         return ChildProcess(pid: pid)
     }
 
+    /// This process's environment for a child: every variable but those starting with one of
+    /// `dropped` (`"NAME="`), then `added`.
+    package static func environment(dropping dropped: [String], adding added: [String]) -> [String] {
+        var environment: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if !dropped.contains(where: text.hasPrefix) { environment.append(text) }
+            pointer += 1
+        }
+        return environment + added
+    }
+
     /// Sends SIGKILL and waits for the process to be gone; returns how it ended.
     package func killAndReap() async -> ExitStatus {
         kill()
