@@ -28,6 +28,7 @@ let package = Package(
             name: "HandoffHummingbird",
             dependencies: [
                 .product(name: "Handoff", package: "Handoff"),
+                .product(name: "HandoffServices", package: "Handoff"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

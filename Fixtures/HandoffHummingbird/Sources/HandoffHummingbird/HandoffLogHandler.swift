@@ -1,4 +1,5 @@
 import Handoff
+import HandoffServices
 import Logging
 
 /// A ``HandoffLogger`` that writes to a swift-log `Logger`: Handoff's lifecycle messages go
