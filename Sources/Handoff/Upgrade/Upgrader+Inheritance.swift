@@ -106,7 +106,7 @@ extension Upgrader {
                 let envelopes = try await state.collect()
                 try await state.offer(envelopes, to: store(), ttl: configuration.stateTTL)
                 // The offer holds the state now: no checkpoint of this process may be claimed.
-                await state.removeCheckpoints(from: store())
+                if configuration.checkpointInterval != nil { await state.removeCheckpoints(from: store()) }
             } catch {
                 await state.abandon()
                 throw error

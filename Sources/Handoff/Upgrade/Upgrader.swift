@@ -276,7 +276,8 @@ public final class Upgrader: Sendable {
             successorChannel.withLock { $0 = channel }
             descriptors.markReplaced()
             // The successor holds the state now: no checkpoint of this process may be claimed.
-            await state.removeCheckpoints(from: store())
+            // Only a process that writes checkpoints has any to remove.
+            if configuration.checkpointInterval != nil { await state.removeCheckpoints(from: store()) }
             machine.withLock { $0.upgradeCommitted(to: pid) }
             broadcast.emit(.replaced(by: pid))
             replacement.fulfill(pid)

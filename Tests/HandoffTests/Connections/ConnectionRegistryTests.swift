@@ -48,7 +48,7 @@ private final class FakeConnection: DrainableConnection {
     }
 }
 
-@Suite("The connection registry")
+@Suite("The connection registry", .offCooperativePool)
 struct ConnectionRegistryTests {
     @Test("a drain hands over idle connections at once and busy ones when their request ends")
     func drainWaitsForBusy() async {

@@ -6,7 +6,7 @@ import HandoffOperations
 
 /// The request-boundary tracker on hostile byte streams, fed in every way a socket could split
 /// them.
-@Suite("HTTP/1.1 request boundaries")
+@Suite("HTTP/1.1 request boundaries", .offCooperativePool)
 struct HTTPBoundaryTrackerTests {
     private static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

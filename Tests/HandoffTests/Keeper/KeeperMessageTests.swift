@@ -5,7 +5,7 @@ import Testing
 @testable import HandoffOperations
 
 /// The keeper reads sd_notify datagrams in place; what it acts on and what it passes upward.
-@Suite("keeper notification messages")
+@Suite("keeper notification messages", .offCooperativePool)
 struct KeeperMessageTests {
     private func parse(_ text: String) -> KeeperMessage {
         Array(text.utf8).withUnsafeBytes { KeeperMessage($0) }

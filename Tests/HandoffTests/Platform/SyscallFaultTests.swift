@@ -5,7 +5,7 @@ import Testing
 
 /// Failures injected into real system calls, in-process: what a full disk, an interrupted call or
 /// a process out of descriptors does to the code above the seam.
-@Suite("System calls that fail: EINTR, ENOSPC, EMFILE, EAGAIN injected at the seam")
+@Suite("System calls that fail: EINTR, ENOSPC, EMFILE, EAGAIN injected at the seam", .offCooperativePool)
 struct SyscallFaultTests {
     @Test("an interrupted write is retried, and the offer lands whole")
     func interruptedWriteIsRetried() async throws {
