@@ -1,44 +1,11 @@
 #!/usr/bin/env bash
 # Rolling deploys: A offers 1 KiB of state, running B (watching) claims, merges and commits it;
 # offer → merged p50 and p99
-# against a private etcd on loopback (installed from Debian's etcd-server if missing, with its
-# default settings and its data on disk, so every write is fsynced as in production), and the
-# same through a DirectoryStore as the baseline. DATA_DIR puts etcd's data elsewhere (/dev/shm
-# for memory).
+# against a private etcd on loopback (Scripts/bench/private-etcd.sh), and the same through a
+# DirectoryStore as the baseline. DATA_DIR puts etcd's data elsewhere (/dev/shm for memory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ ! -x /usr/bin/etcd ]; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y etcd-server
-fi
 swift build -c release --product handoff-bench >/dev/null
-
-work=$(mktemp -d "${DATA_DIR:-${TMPDIR:-/tmp}}/handoff-etcd-bench.XXXXXX")
-etcd_pid=
-cleanup() {
-  if [ -n "$etcd_pid" ]; then kill -TERM "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# Two free loopback ports: nothing answers a connection to them.
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-}
-client=$(free_port)
-peer=$(free_port)
-/usr/bin/etcd --name bench --data-dir "$work/etcd" \
-  --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-  --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-  --initial-cluster "bench=http://127.0.0.1:$peer" >"$work/etcd.log" 2>&1 &
-etcd_pid=$!
-for _ in $(seq 1 200); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$client") 2>/dev/null && grep -q "ready to serve client requests" "$work/etcd.log"; then break; fi
-  sleep 0.05
-done
-echo "etcd $(/usr/bin/etcd --version | head -1 | awk '{print $3}') on 127.0.0.1:$client, data in $work"
+. Scripts/bench/private-etcd.sh
+start_etcd ""
 .build/release/handoff-bench merge --endpoint "http://127.0.0.1:$client" --directory "$work/store"
