@@ -110,7 +110,7 @@ struct KeeperProcessTests {
         let app = directory.appendingPathComponent("app")
         let plan = directory.appendingPathComponent("plan")
         try "die-after-ready".write(to: plan, atomically: true, encoding: .utf8)
-        try Self.deploy("handoff-demo", to: app)
+        try FixtureProcess.deploy("handoff-demo", to: app)
         let demo = try NamespacedProgram(executable: app, arguments: ["--listen", "127.0.0.1:0", "--state-dir", directory.appendingPathComponent("store").path],
                                          environment: ["FIXTURE_PLAN": plan.path])
         let port = try demo.port()
@@ -120,7 +120,7 @@ struct KeeperProcessTests {
         #expect(try idle.get("/count").body == "1")
 
         // A binary that says READY and dies: the upgrade rolls back.
-        try Self.deploy("handoff-fixture", to: app)
+        try FixtureProcess.deploy("handoff-fixture", to: app)
         #expect(kill(keeper, SIGHUP) == 0)
         let failed = try demo.waitFor("event=upgrade-failed", generation: 1)
         #expect(failed.contains("childExited"))
@@ -128,7 +128,7 @@ struct KeeperProcessTests {
         #expect(try idle.get("/count").body == "2")
 
         // The keeper still forwards to the first process: the next upgrade works.
-        try Self.deploy("handoff-demo", to: app)
+        try FixtureProcess.deploy("handoff-demo", to: app)
         #expect(kill(keeper, SIGHUP) == 0)
         try demo.waitFor("event=took-over", generation: 2)
         let second = try demo.waitForOneServer()
@@ -171,23 +171,5 @@ struct KeeperProcessTests {
         #expect(try HTTPClient(port: port).get("/count").body == "2")
         #expect(kill(keeper, SIGTERM) == 0)
         #expect(try demo.waitForExit() == 0)
-    }
-
-    /// Replaces the file at `path` as a deploy does: a new file (close-on-exec), then rename(2).
-    static func deploy(_ program: String, to path: URL) throws {
-        let staging = path.appendingPathExtension("new")
-        unlink(staging.path)
-        let contents = try [UInt8](Data(contentsOf: FixtureProcess.binary(program)))
-        let fd = open(staging.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
-        #expect(fd >= 0)
-        var offset = 0
-        while offset < contents.count {
-            let written = contents[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written <= 0 { break }
-            offset += written
-        }
-        close(fd)
-        #expect(offset == contents.count)
-        #expect(rename(staging.path, path.path) == 0)
     }
 }

@@ -157,6 +157,27 @@ final class FixtureProcess: Sendable {
         return nil
     }
 
+    /// Replaces the file at `path` the way a deploy does: a new file, then `rename(2)` over it.
+    ///
+    /// The copy is written through a close-on-exec descriptor: a process another test spawns
+    /// meanwhile must not inherit it open for writing, or executing the file fails with ETXTBSY.
+    static func deploy(_ program: String, to path: URL) throws {
+        let staging = path.appendingPathExtension("new")
+        unlink(staging.path)
+        let contents = try [UInt8](Data(contentsOf: FixtureProcess.binary(program)))
+        let fd = open(staging.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        #expect(fd >= 0)
+        var offset = 0
+        while offset < contents.count {
+            let written = contents[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written <= 0 { break }
+            offset += written
+        }
+        close(fd)
+        #expect(offset == contents.count)
+        #expect(rename(staging.path, path.path) == 0)
+    }
+
     /// A built product next to the test bundle.
     static func binary(_ name: String) -> URL {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()

@@ -50,27 +50,6 @@ struct DemoUpgradeTests {
 }
 
 extension DemoUpgradeTests {
-    /// Replaces the file at `path` the way a deploy does: a new file, then `rename(2)` over it.
-    ///
-    /// The copy is written through a close-on-exec descriptor: a process another test spawns
-    /// meanwhile must not inherit it open for writing, or executing the file fails with ETXTBSY.
-    private func deploy(_ program: String, to path: URL) throws {
-        let staging = path.appendingPathExtension("new")
-        unlink(staging.path)
-        let contents = try [UInt8](Data(contentsOf: FixtureProcess.binary(program)))
-        let fd = open(staging.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
-        #expect(fd >= 0)
-        var offset = 0
-        while offset < contents.count {
-            let written = contents[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written <= 0 { break }
-            offset += written
-        }
-        close(fd)
-        #expect(offset == contents.count)
-        #expect(rename(staging.path, path.path) == 0)
-    }
-
     /// Starts `executable`, retrying for a while if it is momentarily busy (ETXTBSY): a process
     /// spawned by another test can hold a descriptor to it until that process execs.
     private func start(_ executable: URL, arguments: [String], plan: String) throws -> FixtureProcess {
@@ -91,7 +70,7 @@ extension DemoUpgradeTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let app = directory.appendingPathComponent("app")
-        try deploy("handoff-demo", to: app)
+        try FixtureProcess.deploy("handoff-demo", to: app)
 
         // The plan is read by the fixture binary deployed below, as the demo's successor.
         let demo = try start(app, arguments: ["--listen", "127.0.0.1:0", "--state-dir", directory.appendingPathComponent("store").path],
@@ -104,7 +83,7 @@ extension DemoUpgradeTests {
         try idle.send("GET /count HTTP/1.1\r\n")  // half a request, held across the upgrade
 
         // Deploy a binary that says READY and dies: the upgrade must roll back.
-        try deploy("handoff-fixture", to: app)
+        try FixtureProcess.deploy("handoff-fixture", to: app)
         #expect(kill(first, SIGHUP) == 0)
         let failed = try demo.waitFor("event=upgrade-failed", generation: 1)
         #expect(failed.text.contains("childExited"))
@@ -114,7 +93,7 @@ extension DemoUpgradeTests {
         #expect(try HTTPClient(port: port).get("/").body == "pid=\(first) generation=1")
 
         // Deploy the good binary again: the next upgrade takes the same connection over.
-        try deploy("handoff-demo", to: app)
+        try FixtureProcess.deploy("handoff-demo", to: app)
         #expect(kill(first, SIGHUP) == 0)
         let second = try demo.waitFor("event=took-over", generation: 2).pid
         try demo.waitUntilGone(first)
