@@ -43,7 +43,11 @@ final class FixtureServer: UpgradeParticipant {
         while true {
             var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
             // Wake now and then to notice a drain; this is a test fixture, not a server.
-            guard poll(&poller, 1, 20) > 0, accepting.load(ordering: .sequentiallyConsistent),
+            let ready = poll(&poller, 1, 20)
+            // The listener was closed (the process is stopping): nothing more to accept, and
+            // polling a closed descriptor would spin.
+            if ready > 0 && poller.revents & Int16(POLLNVAL) != 0 { return }
+            guard ready > 0, accepting.load(ordering: .sequentiallyConsistent),
                   restored.load(ordering: .sequentiallyConsistent) else { continue }
             let client = accept(listener, nil, nil)
             if client < 0 { continue }

@@ -27,33 +27,12 @@ public final class Descriptors: Sendable {
         var path: String? { Descriptors.path(of: bound, kind: record.kind) }
     }
 
-    /// Held descriptors by name, each with the sequence number that keeps them in the order
-    /// they were obtained (a successor receives them in that order). Keyed so that a process
-    /// holding 10,000 descriptors claims each in constant time.
+    /// Held descriptors, and inherited ones not yet claimed, each in the order they came (a
+    /// successor receives them in that order): see ``DescriptorTable``.
     private struct State {
-        var active: [String: (order: Int, entry: Entry)] = [:]
-        var inherited: [String: Entry] = [:]
-        var nextOrder = 0
+        var held = DescriptorTable()
+        var inherited = DescriptorTable()
         var replaced = false
-
-        mutating func hold(_ entry: Entry) {
-            active[entry.record.name] = (nextOrder, entry)
-            nextOrder += 1
-        }
-
-        /// In the order obtained. Orders are distinct and below `nextOrder`, so while they are
-        /// not much sparser than the entries, each entry is put in its slot (no comparisons: a
-        /// handover of 10,000 descriptors sorted them in about 1 ms).
-        var activeInOrder: [Entry] {
-            guard nextOrder <= 4 * active.count + 64 else { return active.values.sorted { $0.order < $1.order }.map(\.entry) }
-            let held = Array(active.values)
-            var slots = [Int](repeating: -1, count: nextOrder)
-            for index in held.indices { slots[held[index].order] = index }
-            var ordered: [Entry] = []
-            ordered.reserveCapacity(held.count)
-            for index in slots where index >= 0 { ordered.append(held[index].entry) }
-            return ordered
-        }
     }
 
     private let state = Mutex(State())
@@ -107,11 +86,11 @@ public final class Descriptors: Sendable {
         let address = try Sockets.validate(fd, as: kind, name: name)?.address
         try Syscall.setCloseOnExec(fd)
         try state.withLock { state throws(HandoffError) in
-            if state.active[name] != nil || state.inherited[name] != nil {
+            if state.held.contains(name) || state.inherited.contains(name) {
                 throw HandoffError(.duplicateName, "a descriptor named \"\(name)\" is already registered")
             }
             let record = DescriptorRecord(name: name, kind: kind, address: address?.description ?? "", extra: [])
-            state.hold(Entry(record: record, fd: fd, bound: address))
+            state.held.append(Entry(record: record, fd: fd, bound: address))
         }
     }
 
@@ -120,29 +99,29 @@ public final class Descriptors: Sendable {
     /// - Throws: ``HandoffError/Code/descriptorMismatch`` if it is not a `kind`.
     public func inherited(_ name: String, kind: DescriptorKind) throws -> CInt? {
         try state.withLock { state throws(HandoffError) -> CInt? in
-            guard let entry = state.inherited[name] else { return nil }
+            guard let entry = state.inherited.take(name) else { return nil }
             if entry.record.kind != kind {
+                state.inherited.append(entry)
                 throw HandoffError(.descriptorMismatch, "inherited \"\(name)\" is a \(entry.record.kind), not a \(kind)")
             }
-            state.inherited[name] = nil
-            state.hold(entry)
+            state.held.append(entry)
             return entry.fd
         }
     }
 
     /// The descriptor held under `name`, if any.
     public func descriptor(named name: String) -> CInt? {
-        state.withLock { $0.active[name]?.entry.fd }
+        state.withLock { $0.held.entry(named: name)?.fd }
     }
 
     /// The names of the descriptors held, in the order they were obtained.
-    public var names: [String] { state.withLock { $0.activeInOrder.map(\.record.name) } }
+    public var names: [String] { state.withLock { $0.held.entries.map(\.record.name) } }
 
     /// Closes and forgets the descriptor `name`; successors will not inherit it. A Unix
     /// socket's path is removed unless this process has been replaced.
     public func remove(_ name: String) {
         let removed = state.withLock { state -> (Entry?, Bool) in
-            (state.active.removeValue(forKey: name)?.entry, state.replaced)
+            (state.held.take(name), state.replaced)
         }
         if let entry = removed.0 { Descriptors.close(entry, unlink: !removed.1) }
     }
@@ -151,8 +130,8 @@ public final class Descriptors: Sendable {
     /// successor took them over; an upgrade never removes one.
     public func closeAll() {
         let (entries, replaced) = state.withLock { state in
-            defer { state.active = [:]; state.inherited = [:] }
-            return (state.activeInOrder + state.inherited.values, state.replaced)
+            defer { state.held.removeAll(); state.inherited.removeAll() }
+            return (state.held.entries + state.inherited.entries, state.replaced)
         }
         for entry in entries { Descriptors.close(entry, unlink: !replaced) }
     }
@@ -162,10 +141,11 @@ public final class Descriptors: Sendable {
     /// Adds what the predecessor passed; each has been validated against its record.
     func addInherited(_ entries: [Entry]) {
         state.withLock { state in
-            // Each will move to `active` when claimed: grow both tables once, not step by step.
-            state.inherited.reserveCapacity(state.inherited.count + entries.count)
-            state.active.reserveCapacity(state.active.count + entries.count)
-            for entry in entries { state.inherited[entry.record.name] = entry }
+            if state.inherited.isEmpty {
+                state.inherited = DescriptorTable(entries)
+            } else {
+                for entry in entries { state.inherited.append(entry) }
+            }
         }
     }
 
@@ -173,8 +153,8 @@ public final class Descriptors: Sendable {
     @discardableResult
     func closeUnclaimed() -> [String] {
         let unclaimed = state.withLock { state in
-            defer { state.inherited = [:] }
-            return Array(state.inherited.values)
+            defer { state.inherited.removeAll() }
+            return state.inherited.entries
         }
         for entry in unclaimed { Syscall.close(entry.fd) }
         return unclaimed.map(\.record.name).sorted()
@@ -184,7 +164,13 @@ public final class Descriptors: Sendable {
     /// one (so a descriptor survives a generation that did not ask for it before it was ready).
     package func handoverSnapshot() -> [(record: DescriptorRecord, fd: CInt)] {
         state.withLock { state in
-            (state.activeInOrder + state.inherited.values.sorted { $0.record.name < $1.record.name }).map { ($0.record, $0.fd) }
+            var snapshot: [(record: DescriptorRecord, fd: CInt)] = []
+            snapshot.reserveCapacity(state.held.count + state.inherited.count)
+            state.held.forEach { snapshot.append(($0.record, $0.fd)) }
+            for entry in state.inherited.entries.sorted(by: { $0.record.name < $1.record.name }) {
+                snapshot.append((entry.record, entry.fd))
+            }
+            return snapshot
         }
     }
 
@@ -196,12 +182,16 @@ public final class Descriptors: Sendable {
         create: () throws(HandoffError) -> CInt
     ) throws(HandoffError) -> CInt {
         let inherited = try state.withLock { state throws(HandoffError) -> Entry? in
-            if state.active[name] != nil {
+            // An inherited name is never also held, so the common case — claiming what the
+            // predecessor passed, in the order it passed it — needs no other lookup.
+            if let entry = state.inherited.take(name) {
+                state.held.append(entry)
+                return entry
+            }
+            if state.held.contains(name) {
                 throw HandoffError(.duplicateName, "a descriptor named \"\(name)\" is already held")
             }
-            guard let entry = state.inherited.removeValue(forKey: name) else { return nil }
-            state.hold(entry)
-            return entry
+            return nil
         }
         if let entry = inherited {
             if entry.record.kind != kind {
@@ -222,11 +212,11 @@ public final class Descriptors: Sendable {
         let entry = Entry(record: record, fd: fd, bound: address)
         try state.withLock { state throws(HandoffError) in
             // Checked again: another thread may have taken the name while the socket was made.
-            if state.active[name] != nil {
+            if state.held.contains(name) {
                 Descriptors.close(entry, unlink: false)
                 throw HandoffError(.duplicateName, "a descriptor named \"\(name)\" is already held")
             }
-            state.hold(entry)
+            state.held.append(entry)
         }
         return fd
     }

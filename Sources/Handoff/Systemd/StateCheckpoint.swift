@@ -68,7 +68,7 @@ struct StateCheckpoint: Sendable {
         let count = Int(try reader.u32("count"))
         var envelopes: [Envelope] = []
         for index in 0..<count {
-            reader.what = "state checkpoint envelope \(index)"
+            reader.item = ("envelope", index)
             let length = try reader.u64("length")
             guard length <= UInt64(reader.remaining) else { throw reader.fail("length \(length) runs past the end") }
             let slice = try reader.raw(Int(length), "envelope")

@@ -19,7 +19,7 @@ import HandoffSystem
 /// every message with its real sender.
 package final class ControlChannel: @unchecked Sendable {
     /// A frame and the descriptors that arrived with it (for `FDS` frames, in record order).
-    package struct Received {
+    package struct Received: Sendable {
         package var frame: Frame
         package var descriptors: [CInt]
     }
@@ -41,7 +41,7 @@ package final class ControlChannel: @unchecked Sendable {
     private var readBuffer: [UInt8]
 
     let readQueue = DispatchQueue(label: "handoff.control.read")
-    private let writeQueue = DispatchQueue(label: "handoff.control.write")
+    let writeQueue = DispatchQueue(label: "handoff.control.write")
 
     /// Wraps a connected Unix stream socket; the channel owns and closes it.
     package init(fd: CInt, peerName: String, expectedPeer: pid_t?, acceptsDescriptors: Bool, maxPayloadLength: Int) throws(HandoffError) {
@@ -202,7 +202,7 @@ package final class ControlChannel: @unchecked Sendable {
 
     // MARK: Blocking work, on the queues
 
-    private func readFrame(until deadline: ContinuousClock.Instant?) throws -> Received? {
+    func readFrame(until deadline: ContinuousClock.Instant?) throws -> Received? {
         while true {
             if let frame = try decoder.next() {
                 return Received(frame: frame, descriptors: try claimDescriptors(for: frame))
@@ -295,7 +295,7 @@ package final class ControlChannel: @unchecked Sendable {
         return claimed
     }
 
-    private func write(_ bytes: ArraySlice<UInt8>, descriptors: [CInt], until deadline: ContinuousClock.Instant?) throws {
+    func write(_ bytes: ArraySlice<UInt8>, descriptors: [CInt], until deadline: ContinuousClock.Instant?) throws {
         var offset = 0
         var attached = descriptors
         while offset < bytes.count {

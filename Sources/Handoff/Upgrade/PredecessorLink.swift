@@ -54,15 +54,26 @@ final class PredecessorLink: Sendable {
             let hello = HelloMessage(pid: getpid(), buildID: configuration.buildID)
             try await channel.send(Frame(.hello, payload: hello.encoded()), until: deadline)
             link.step(.afterHello)
+            let kinds: Set<DescriptorKind> = [.listener, .datagram, .connection, .file]
+            // A frame read ahead by the run of FDS frames.
+            var ahead: ControlChannel.Received?
             while true {
-                guard let received = try await channel.receive(until: deadline) else {
+                let next: ControlChannel.Received?
+                if let frame = ahead { next = frame; ahead = nil } else { next = try await channel.receive(until: deadline) }
+                guard let received = next else {
                     throw HandoffError(.predecessorLost, "predecessor closed the channel before FDS_END")
                 }
                 switch received.frame.type {
                 case .fds:
-                    let first = entries.isEmpty
-                    entries += try link.validate(received, allowed: [.listener, .datagram, .connection, .file])
-                    if first { link.step(.midFDS) }
+                    entries += try link.validate(received, allowed: kinds)
+                    link.step(.midFDS)
+                    // The other FDS frames in one go on the read queue, each validated there.
+                    let run = await channel.receiveRun(until: deadline) { [link] frame in
+                        frame.frame.type == .fds ? try link.validate(frame, allowed: kinds) : nil
+                    }
+                    entries += run.items.joined()
+                    ahead = try run.end.get()
+                    if ahead == nil { throw HandoffError(.predecessorLost, "predecessor closed the channel before FDS_END") }
                 case .fdsEnd:
                     let leftover = await channel.takeUnclaimedDescriptors()
                     if !leftover.isEmpty {
@@ -186,7 +197,7 @@ final class PredecessorLink: Sendable {
         channel.close()
     }
 
-    private func validate(_ received: ControlChannel.Received, allowed: Set<DescriptorKind>) throws -> [Descriptors.Entry] {
+    func validate(_ received: ControlChannel.Received, allowed: Set<DescriptorKind>) throws -> [Descriptors.Entry] {
         do {
             let records = try DescriptorRecord.decode(received.frame.payload, maxExtra: configuration.maxFramePayload)
             guard records.count == received.descriptors.count else {

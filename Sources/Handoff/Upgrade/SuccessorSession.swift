@@ -127,8 +127,7 @@ struct SuccessorSession {
             throw HandoffError(.peerMismatch, "HELLO names pid \(hello.pid); the spawned process is \(child.pid)")
         }
         step(.afterHello, channel)
-        let snapshot = descriptors.handoverSnapshot()
-        try await send(snapshot.map { ($0.record, $0.fd) }, channel: channel, deadline: deadline) { step(.midFDS, channel) }
+        try await send(descriptors.handoverSnapshot(), channel: channel, deadline: deadline) { step(.midFDS, channel) }
         try await channel.send(Frame(.fdsEnd), until: deadline)
         step(.afterFDSEnd, channel)
     }
@@ -137,7 +136,7 @@ struct SuccessorSession {
     /// envelope flagged), then `STATE_END`.
     private func hand(over connections: [HandoffConnection], state: [Envelope], channel: ControlChannel, deadline: ContinuousClock.Instant) async throws {
         let records = connections.enumerated().map { index, connection in
-            (DescriptorRecord(name: "connection-\(index)", kind: .connection, address: "", extra: connection.unreadBytes), connection.descriptor)
+            (record: DescriptorRecord(name: "connection-\(index)", kind: .connection, address: "", extra: connection.unreadBytes), fd: connection.descriptor)
         }
         try await send(records, channel: channel, deadline: deadline)
         emit(.handingOver(connections: connections.count, stateBytes: state.reduce(0) { $0 + $1.payload.count }))
@@ -150,19 +149,19 @@ struct SuccessorSession {
     }
 
     /// `FDS` frames of at most ``DescriptorRecord/maxPerFrame`` descriptors each;
-    /// `afterFirstBatch` runs once the first is sent.
+    /// `afterFirstBatch` runs once the first is sent. The rest go in one run on the write queue.
     private func send(
-        _ items: [(DescriptorRecord, CInt)], channel: ControlChannel, deadline: ContinuousClock.Instant,
+        _ items: [(record: DescriptorRecord, fd: CInt)], channel: ControlChannel, deadline: ContinuousClock.Instant,
         afterFirstBatch: () -> Void = {}
     ) async throws {
-        var start = 0
-        while start < items.count {
+        let frames = stride(from: 0, to: items.count, by: DescriptorRecord.maxPerFrame).map { start in
             let batch = items[start..<min(start + DescriptorRecord.maxPerFrame, items.count)]
-            let payload = DescriptorRecord.encode(batch.map(\.0))
-            try await channel.send(Frame(.fds, payload: payload), descriptors: batch.map(\.1), until: deadline)
-            if start == 0 { afterFirstBatch() }
-            start += batch.count
+            return (frame: Frame(.fds, payload: DescriptorRecord.encode(batch.lazy.map(\.record))), descriptors: batch.map(\.fd))
         }
+        guard let first = frames.first else { return }
+        try await channel.send(first.frame, descriptors: first.descriptors, until: deadline)
+        afterFirstBatch()
+        try await channel.send(Array(frames.dropFirst()), until: deadline)
     }
 
     private func step(_ step: UpgradeStep, _ channel: ControlChannel) {

@@ -22,8 +22,9 @@ struct ByteWriter {
     mutating func i64(_ value: Int64) { append(bigEndian: UInt64(bitPattern: value)) }
 
     /// A UTF-8 string with a `u16` length; longer strings are a programming error.
+    /// The bytes go straight from the string's storage: no array in between.
     mutating func string(_ value: String) {
-        let utf8 = Array(value.utf8)
+        let utf8 = value.utf8
         precondition(utf8.count <= Int(UInt16.max), "string longer than 65535 bytes on the wire")
         u16(UInt16(utf8.count))
         bytes.append(contentsOf: utf8)

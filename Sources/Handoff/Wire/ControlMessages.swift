@@ -58,7 +58,7 @@ package struct DescriptorRecord: Equatable, Sendable {
         var records: [DescriptorRecord] = []
         records.reserveCapacity(count)
         for index in 0..<count {
-            reader.what = "FDS entry \(index)"
+            reader.item = ("entry", index)
             let rawKind = try reader.u8("kind")
             guard let kind = DescriptorKind(rawValue: rawKind) else { throw reader.fail("kind \(rawKind) is not known") }
             let name = try reader.string("name")

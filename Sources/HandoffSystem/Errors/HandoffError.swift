@@ -54,6 +54,7 @@ public struct HandoffError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(code): \(reason)" }
 
     /// A failed system call, named, with `strerror` of its errno.
+    @usableFromInline
     package static func system(_ call: String, errno: Int32) -> HandoffError {
         let number = Errno(errno)
         return HandoffError(.systemCall, "\(call): \(number)", errno: number)

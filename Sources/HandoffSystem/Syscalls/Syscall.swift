@@ -1,4 +1,5 @@
 import CHandoff
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,18 +10,26 @@ import Glibc
 /// Keeping every call behind this seam means a Darwin port touches this folder only, a test can
 /// see exactly which call failed from the error's reason, and a test can make any call fail
 /// (``SyscallFaults``).
-package enum Syscall {
+///
+/// The enum and its hot entry points are `public` and `@inlinable`, not `package`: this
+/// toolchain does not inline or specialize a `package` function across modules, and an opaque
+/// generic call (metadata lookups, witness tables) costs more than the system call it wraps —
+/// 10,000 handed-over descriptors made it show. `HandoffSystem` has no product, so `public`
+/// here reaches only this package's own modules.
+public enum Syscall {
     /// Runs `body` until it does not fail with `EINTR`; throws on `-1`.
+    ///
+    /// The task-local of ``SyscallFaults`` is read only once a test has injected faults.
     @discardableResult
-    @inline(__always)
-    package static func check<T: FixedWidthInteger>(
+    @inlinable @inline(__always)
+    public static func check<T: FixedWidthInteger>(
         _ call: @autoclosure () -> String,
         retryOnInterrupt: Bool = true,
         _ body: () -> T
     ) throws(HandoffError) -> T {
         while true {
             let error: Int32
-            if let faults = SyscallFaults.current, let injected = faults.take(call()) {
+            if SyscallFaults.armed.load(ordering: .relaxed), let faults = SyscallFaults.current, let injected = faults.take(call()) {
                 error = injected.rawValue
             } else {
                 let result = body()
@@ -33,8 +42,9 @@ package enum Syscall {
     }
 
     /// For calls that return an errno value (0 on success) instead of setting errno.
-    package static func checkReturned(_ call: String, _ body: () -> Int32) throws(HandoffError) {
-        let rc = SyscallFaults.current?.take(call)?.rawValue ?? body()
+    @inlinable
+    public static func checkReturned(_ call: String, _ body: () -> Int32) throws(HandoffError) {
+        let rc = (SyscallFaults.armed.load(ordering: .relaxed) ? SyscallFaults.current?.take(call)?.rawValue : nil) ?? body()
         if rc != 0 { throw HandoffError.system(call, errno: rc) }
     }
 
@@ -46,7 +56,8 @@ package enum Syscall {
     }
 
     /// close(2), ignoring EINTR (on Linux the descriptor is gone either way).
-    package static func close(_ fd: CInt) {
+    @inlinable
+    public static func close(_ fd: CInt) {
         _ = Glibc.close(fd)
     }
 

@@ -13,7 +13,7 @@ import Synchronization
 /// try await faults.inject { try await store.offer(envelope, ttl: nil) }   // throws storeFailed, ENOSPC
 /// #expect(faults.unused.isEmpty)                                          // the fault was met
 /// ```
-package final class SyscallFaults: Sendable {
+public final class SyscallFaults: Sendable {
     /// One failure to inject.
     package struct Fault: Sendable, Equatable {
         /// The call's name, without arguments: `"write"`, `"accept4"`, `"open"`.
@@ -31,12 +31,17 @@ package final class SyscallFaults: Sendable {
     }
 
     /// The faults in force for the running task (and work it carries them to).
-    @TaskLocal package static var current: SyscallFaults?
+    @TaskLocal public static var current: SyscallFaults?
+
+    /// Whether any test of this process has injected faults: until then no call pays for the
+    /// task-local lookup.
+    public static let armed = Atomic<Bool>(false)
 
     private let faults: Mutex<[Fault]>
 
     package init(_ faults: [Fault]) {
         self.faults = Mutex(faults)
+        Self.armed.store(true, ordering: .relaxed)
     }
 
     /// The faults not yet met (fully or in part).
@@ -53,6 +58,7 @@ package final class SyscallFaults: Sendable {
     }
 
     /// The errno to fail `name` with, once, if a fault for it is left.
+    @usableFromInline
     func take(_ name: String) -> Errno? {
         let bare = name.prefix { $0 != "(" }
         return faults.withLock { faults in
