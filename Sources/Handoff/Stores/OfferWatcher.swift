@@ -34,12 +34,21 @@ enum OfferWatcher {
             continuation.yield(found)
         }
         let fd = polling ? -1 : inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        if fd >= 0, inotify_add_watch(fd, directory, UInt32(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)) >= 0 {
+        let watch = fd >= 0 ? inotify_add_watch(fd, directory, UInt32(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)) : -1
+        if watch >= 0 {
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
             source.setEventHandler {
                 if !drainEvents(fd, report: report, overflow: { reportAll(in: directory, report) }) { continuation.finish() }
             }
-            source.setCancelHandler { Syscall.close(fd) }
+            source.setCancelHandler {
+                // The kernel retires a watch only after a grace period, and closing the last
+                // descriptor of an instance with a watch still pending waits it out (10–40 ms,
+                // uninterruptibly: an exiting process waits too). Remove the watch now, close
+                // once it is surely retired; a process that exits sooner closes it with nothing
+                // left to wait for.
+                _ = inotify_rm_watch(fd, watch)
+                DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(1)) { Syscall.close(fd) }
+            }
             let handle = SourceHandle(source)
             continuation.onTermination = { _ in handle.cancel() }
             source.resume()

@@ -217,7 +217,7 @@ public final class Upgrader: Sendable {
                     // Offers made while this process runs (a rolling deploy), once its own
                     // state is settled.
                     _ = try? await self.upgradable.wait()
-                    await self.state.follow(followed, store: self.store()) { [broadcast = self.broadcast] in broadcast.emit($0) }
+                    await self.follow(followed)
                     return .other
                 }
             }
