@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
@@ -11,8 +10,38 @@ final class LineWatcher: Sendable {
         let description: String
     }
 
-    private final class Store: Sendable {
-        let lines = Mutex<[(line: String, at: ContinuousClock.Instant)]>([])
+    /// The lines read so far; the reader signals each one, so a waiter wakes when a line
+    /// arrives instead of polling (a polling bench would take CPU from the upgrade it times).
+    private final class Store: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var lines: [(line: String, at: ContinuousClock.Instant)] = []
+
+        func append(_ line: String, at instant: ContinuousClock.Instant) {
+            condition.lock()
+            lines.append((line, instant))
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        var count: Int {
+            condition.lock()
+            defer { condition.unlock() }
+            return lines.count
+        }
+
+        /// The first line from `start` on that satisfies `predicate`, waiting until `deadline`.
+        func first(from start: Int, until deadline: Date, _ predicate: (String) -> Bool) -> (String, ContinuousClock.Instant, Int)? {
+            condition.lock()
+            defer { condition.unlock() }
+            var checked = start
+            while true {
+                while checked < lines.count {
+                    if predicate(lines[checked].line) { return (lines[checked].line, lines[checked].at, checked) }
+                    checked += 1
+                }
+                if !condition.wait(until: deadline) { return nil }
+            }
+        }
     }
 
     private let store = Store()
@@ -39,28 +68,20 @@ final class LineWatcher: Sendable {
                 while let newline = pending.firstIndex(of: 0x0A) {
                     let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                     pending.removeSubrange(pending.startIndex...newline)
-                    store.lines.withLock { $0.append((line, now)) }
+                    store.append(line, at: now)
                 }
             }
         }
     }
 
-    var count: Int { store.lines.withLock { $0.count } }
+    var count: Int { store.count }
 
     /// The first line after `start` that satisfies `predicate`, and when it was read.
     func wait(after start: Int, timeout: Duration = .seconds(30), _ what: String,
               _ predicate: (String) -> Bool) throws -> (line: String, at: ContinuousClock.Instant, index: Int) {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let found = store.lines.withLock { lines -> (String, ContinuousClock.Instant, Int)? in
-                for index in start..<lines.count where predicate(lines[index].line) {
-                    return (lines[index].line, lines[index].at, index)
-                }
-                return nil
-            }
-            if let found { return found }
-            usleep(200)
-        }
+        let (seconds, attoseconds) = timeout.components
+        let deadline = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
+        if let found = store.first(from: start, until: deadline, predicate) { return found }
         throw Timeout(description: "no line \(what) within \(timeout)")
     }
 
