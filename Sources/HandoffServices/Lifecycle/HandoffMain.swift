@@ -18,9 +18,10 @@ import HandoffSystem
 /// SIGTERM or SIGINT stops the services in reverse order and then offers the registered state
 /// to the configured ``HandoffStore``; SIGHUP upgrades, and once a successor has taken over
 /// there is nothing to offer (it has the state). A service's fatal error stops the services
-/// too, and the state is offered all the same: every service has stopped, so nothing changes it
-/// any more, and a process that exits without offering loses it. The listening sockets are
-/// closed last.
+/// too, but offers nothing: a process that failed may never have received its state (a
+/// successor failing before READY holds only its initial values), and an offer of those would be
+/// claimed before the state its predecessor offers later. The listening sockets are closed
+/// last.
 public enum HandoffMain {
     /// How a program's run ended.
     public struct Outcome: Sendable {
@@ -29,10 +30,10 @@ public enum HandoffMain {
         public let status: Int32
         /// Whether a successor took over this process.
         public let replaced: Bool
-        /// Why the run failed, if it did: the runner's fatal error (first) or the store's refusal.
+        /// Why the run failed, if it did: the runner's fatal error or the store's refusal.
         public let error: HandoffError?
-        /// Whether the state was offered to the store: the run was not a takeover, and the
-        /// store took every registered state.
+        /// Whether the state was offered to the store: the services stopped without a fatal
+        /// error and without a takeover, and the store took every registered state.
         public let offered: Bool
     }
 
@@ -57,18 +58,17 @@ public enum HandoffMain {
                 }
             }
             group.addTask {
-                var failure: HandoffError?
                 do {
                     try await runner.run()
                 } catch {
-                    failure = error as? HandoffError ?? HandoffError(.serviceFailed, "\(error)")
+                    return (error as? HandoffError ?? HandoffError(.serviceFailed, "\(error)"), false)
                 }
-                guard !upgrader.isReplaced else { return (failure, false) }
+                guard !upgrader.isReplaced else { return (nil, false) }
                 do {
                     try await upgrader.shutdown()
-                    return (failure, true)
+                    return (nil, true)
                 } catch {
-                    return (failure ?? (error as? HandoffError ?? HandoffError(.storeFailed, "\(error)")), false)
+                    return (error as? HandoffError ?? HandoffError(.storeFailed, "\(error)"), false)
                 }
             }
             var outcome: (HandoffError?, Bool) = (nil, false)
