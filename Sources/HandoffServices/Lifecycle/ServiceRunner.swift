@@ -77,6 +77,14 @@ public final class ServiceRunner: Sendable {
         } onCancel: {
             mailbox.post(.cancelRequested(reason: "the runner's task was cancelled"))
         }
+        // A drain or resume asked for from now on is answered at once: nothing runs any more.
+        mailbox.close { event in
+            switch event {
+            case .drain(_, _, _, let waiter): waiter.resume(throwing: HandoffError(.drainFailed, "the services have stopped"))
+            case .resume(_, let waiter): waiter.resume()
+            default: break
+            }
+        }
         health.finish()
         failureBroadcast.finish()
         changeBroadcast.finish()
