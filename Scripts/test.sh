@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 heavy="HTTPServerHostile|Keeper|FaultSweep|RollingDeploy|DemoMerge|DemoCheckpoint"
-runner="ServiceRunnerTests|RunnerDrainTests|ScopeAndHealthTests|AdminServerTests|WorkerGroupTests|SupervisorTests"
+runner="ServiceRunnerTests|RunnerDrainTests|RunnerGenericDrainTests|ScopeAndHealthTests|AdminServerTests|WorkerGroupTests|SupervisorTests"
 swift build --build-tests "$@"
 swift test --skip-build --skip "$heavy|$runner" "$@"
 swift test --skip-build --filter "$runner" "$@"

@@ -89,7 +89,7 @@ do {
         let header = EnvelopeHeader(
             label: label, key: key, stateVersion: 1, oldestReaderVersion: 1, codec: .binary,
             createdAtNanoseconds: nowNanoseconds(),
-            producer: EnvelopeProducer(pid: getpid(), host: hostName(), build: "handoff-store-fixture"))
+            producer: Envelope.Producer(pid: getpid(), host: hostName(), build: "handoff-store-fixture"))
         try await store.offer(Envelope(header: header, payload: Array(arguments[4].utf8)), ttl: nil)
         say("offered")
         exit(0)

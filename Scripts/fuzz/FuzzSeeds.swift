@@ -22,7 +22,7 @@ enum FuzzSeeds {
         ]
         let header = EnvelopeHeader(
             label: "counter", key: "eu-1", stateVersion: 3, oldestReaderVersion: 2, codec: .binary,
-            createdAtNanoseconds: 1_700_000_000_000_000_000, producer: EnvelopeProducer(pid: 42, host: "h", build: "b7"))
+            createdAtNanoseconds: 1_700_000_000_000_000_000, producer: Envelope.Producer(pid: 42, host: "h", build: "b7"))
         let records = [DescriptorRecord(name: "main", kind: .listener, address: "127.0.0.1:8080", extra: []),
                        DescriptorRecord(name: "connection-0", kind: .connection, address: "", extra: Array("GET / HT".utf8))]
         return [

@@ -7,14 +7,16 @@ import HandoffSystem
 import HandoffServices
 import HandoffOperations
 
-/// The demo's whole life: one ``ServiceRunner`` runs its state, the admin endpoint (with
-/// `--admin`), the upgrader, the jobs pipeline (with `--jobs-log`) and the HTTP server, in that
-/// order.
+/// The demo's whole life: one ``ServiceRunner`` runs the admin endpoint (with `--admin`), the
+/// control socket (with `--control-socket`), the upgrader, the jobs pipeline (with
+/// `--jobs-log`) and the HTTP server, in that order, under ``HandoffMain/run(_:upgrader:onEvent:)``
+/// like any Handoff program.
 ///
 /// ``run()`` returns the exit status, once every service has stopped: after a graceful stop
 /// (SIGTERM, SIGINT; a second one cancels what is left) or once a successor has taken over
 /// (SIGHUP). In both cases every response begun has been written. A stop offers the state to
-/// the store; after a takeover the handed-over connections and the state are the successor's.
+/// the store once the HTTP server no longer changes it; after a takeover the handed-over
+/// connections and the state are the successor's.
 struct DemoApplication {
     var options: DemoOptions
 
@@ -45,46 +47,23 @@ struct DemoApplication {
         }
         let log = DemoLog(generation: upgrader.generation)
         let runner: ServiceRunner
-        let stateService = DemoStateService(upgrader: upgrader, state: state, log: log)
         do {
-            runner = try makeRunner(upgrader: upgrader, state: state, jobs: jobs, metrics: metrics, stateService: stateService, log: log)
+            runner = try makeRunner(upgrader: upgrader, state: state, jobs: jobs, metrics: metrics, log: log)
         } catch {
             log("state=failed error=\(String(describing: error).debugDescription)")
             upgrader.descriptors.closeAll()
             return 1
         }
 
-        let events = upgrader.events()
-        let status: CInt = await withTaskGroup(of: CInt?.self) { group in
-            group.addTask {
-                for await event in events { log("event=\(event)") }
-                return nil
-            }
-            group.addTask {
-                do {
-                    try await runner.run()
-                    return stateService.offerFailed.withLock { $0 } ? 1 : 0
-                } catch {
-                    log("state=failed error=\(String(describing: error).debugDescription)")
-                    return 1
-                }
-            }
-            var status: CInt = 1
-            for await result in group {
-                if let result {
-                    status = result
-                    group.cancelAll()
-                }
-            }
-            return status
-        }
-        if upgrader.isReplaced { log("state=replaced") }
-        upgrader.descriptors.closeAll()  // already closed by the state service's stop
+        let outcome = await HandoffMain.run(runner, upgrader: upgrader) { log("event=\($0)") }
+        if let error = outcome.error { log("state=failed error=\(String(describing: error).debugDescription)") }
+        if outcome.replaced { log("state=replaced") }
+        if outcome.offered { log("state=offered \(state.summary)") }
         log("state=stopped")
-        return status
+        return outcome.status
     }
 
-    private func makeRunner(upgrader: Upgrader, state: DemoState, jobs: (DemoJobs, JobsLog)?, metrics: MetricsRegistry, stateService: DemoStateService, log: DemoLog) throws -> ServiceRunner {
+    private func makeRunner(upgrader: Upgrader, state: DemoState, jobs: (DemoJobs, JobsLog)?, metrics: MetricsRegistry, log: DemoLog) throws -> ServiceRunner {
         var listeners: [CInt] = []
         for address in options.listenAddresses {
             if address.hasPrefix("fd:") {
@@ -104,7 +83,7 @@ struct DemoApplication {
             serverConfiguration.bodyTimeout = timeout
         }
         let server = try DemoServer(listeners: listeners, generation: upgrader.generation, state: state, jobs: jobs?.0, configuration: serverConfiguration, log: log)
-        var services: [any ManagedService] = [stateService]
+        var services: [any ManagedService] = []
         if let address = options.adminAddress {
             var adminConfiguration = AdminConfiguration(isEnabled: true, address: address)
             if let timeout = options.headerTimeout { adminConfiguration.requestTimeout = timeout }

@@ -69,7 +69,7 @@ struct EtcdStoreBenchmark {
         for round in 0..<(count + 3) {
             let header = EnvelopeHeader(
                 label: "bench", key: "k", stateVersion: 1, oldestReaderVersion: 1, codec: .binary,
-                createdAtNanoseconds: 0, producer: EnvelopeProducer(pid: getpid(), host: "bench", build: "bench"))
+                createdAtNanoseconds: 0, producer: Envelope.Producer(pid: getpid(), host: "bench", build: "bench"))
             let envelope = Envelope(header: header, payload: payload)
             let start = clock.now
             try await store.offer(envelope, ttl: ttl)

@@ -62,7 +62,7 @@ struct MergeBenchmark {
                 for round in 0..<(rounds + 5) {
                     let header = EnvelopeHeader(
                         label: BenchTally.handoffLabel, key: "", stateVersion: 1, oldestReaderVersion: 1, codec: .binary,
-                        createdAtNanoseconds: Int64(round), producer: EnvelopeProducer(pid: getpid(), host: "bench", build: "bench"))
+                        createdAtNanoseconds: Int64(round), producer: Envelope.Producer(pid: getpid(), host: "bench", build: "bench"))
                     let start = clock.now
                     try await a.offer(Envelope(header: header, payload: payload), ttl: .seconds(60))
                     guard let end = await iterator.next() else { throw BenchFailure("the follower stopped") }

@@ -92,20 +92,26 @@ public enum HandoffCodec: UInt8, Sendable, Hashable, CaseIterable {
     case json = 1
 }
 
-/// Who wrote an envelope.
-public struct EnvelopeProducer: Sendable, Hashable {
-    /// The writing process.
-    public var pid: Int32
-    /// Its host name.
-    public var host: String
-    /// Its build (``UpgraderConfiguration/buildID``).
-    public var build: String
+extension Envelope {
+    /// Who wrote an envelope.
+    public struct Producer: Sendable, Hashable {
+        /// The writing process.
+        public var pid: Int32
+        /// Its host name.
+        public var host: String
+        /// Its build (``UpgraderConfiguration/buildID``).
+        public var build: String
 
-    /// Creates a producer.
-    public init(pid: Int32, host: String, build: String) {
-        self.pid = pid
-        self.host = host
-        self.build = build
+        /// Creates a producer.
+        /// - Parameters:
+        ///   - pid: The writing process.
+        ///   - host: Its host name.
+        ///   - build: Its build (``UpgraderConfiguration/buildID``).
+        public init(pid: Int32, host: String, build: String) {
+            self.pid = pid
+            self.host = host
+            self.build = build
+        }
     }
 }
 
@@ -125,13 +131,13 @@ public struct EnvelopeHeader: Sendable, Hashable {
     /// When the envelope was made, in nanoseconds since the Unix epoch.
     public var createdAtNanoseconds: Int64
     /// Who made it.
-    public var producer: EnvelopeProducer
+    public var producer: Envelope.Producer
     /// The payload's length in bytes.
     public var payloadLength: Int
 
     /// Creates a header.
     public init(label: String, key: String, stateVersion: Int, oldestReaderVersion: Int, codec: HandoffCodec,
-                createdAtNanoseconds: Int64, producer: EnvelopeProducer, payloadLength: Int = 0) {
+                createdAtNanoseconds: Int64, producer: Envelope.Producer, payloadLength: Int = 0) {
         self.label = label
         self.key = key
         self.stateVersion = stateVersion
@@ -201,7 +207,7 @@ public struct EnvelopeHeader: Sendable, Hashable {
             guard oldest <= version else { throw reader.fail("oldest reader version \(oldest) is newer than the state version \(version)") }
             let header = EnvelopeHeader(
                 label: label, key: key, stateVersion: version, oldestReaderVersion: oldest, codec: codec,
-                createdAtNanoseconds: created, producer: EnvelopeProducer(pid: pid, host: host, build: build),
+                createdAtNanoseconds: created, producer: Envelope.Producer(pid: pid, host: host, build: build),
                 payloadLength: Int(length))
             return (header, reader.offset - bytes.startIndex)
         } catch let error as HandoffError where error.code == .malformedPayload && error.reason.contains("remain") {

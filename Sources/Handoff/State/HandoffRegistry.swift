@@ -56,10 +56,10 @@ public final class HandoffRegistry: Sendable {
     private let outcome = AsyncLatch<Outcome>()
     /// Holds merges of offers back while the state is given up (HandoffRegistry+Follow.swift).
     let mergeGate = MergeGate()
-    let producer: EnvelopeProducer
+    let producer: Envelope.Producer
     let maxPayloadLength: Int
 
-    package init(producer: EnvelopeProducer, maxPayloadLength: Int) {
+    package init(producer: Envelope.Producer, maxPayloadLength: Int) {
         self.producer = producer
         self.maxPayloadLength = maxPayloadLength
     }

@@ -7,7 +7,7 @@ extension DirectoryStore: OfferListing {
     /// The offer and claim files in the directory, each with its header (read, never taken).
     /// Offers being written are left out.
     /// - Throws: ``HandoffError/Code/storeFailed`` if the directory cannot be listed.
-    public func pendingOffers() async throws -> [PendingOffer] {
+    package func pendingOffers() async throws -> [PendingOffer] {
         let directory = self.directory
         let names: [String]
         do throws(HandoffError) {

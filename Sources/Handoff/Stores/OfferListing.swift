@@ -2,16 +2,16 @@ import HandoffSystem
 /// A ``HandoffStore`` that can list what waits in it, for operators (`handoffctl offers`).
 ///
 /// Listing takes nothing: offers stay where they are.
-public protocol OfferListing: Sendable {
+package protocol OfferListing: Sendable {
     /// Every offer in the store, claimed ones included, sorted by label and key.
     /// - Throws: ``HandoffError/Code/storeFailed`` if the store cannot be read.
     func pendingOffers() async throws -> [PendingOffer]
 }
 
 /// One offer as ``OfferListing/pendingOffers()`` reports it.
-public struct PendingOffer: Sendable, Hashable {
+package struct PendingOffer: Sendable, Hashable {
     /// Where the offer stands.
-    public enum State: String, Sendable, Hashable {
+    package enum State: String, Sendable, Hashable {
         /// Waiting to be claimed.
         case offered
         /// Past its time to live: the next claim of its label and key removes it.
@@ -23,20 +23,20 @@ public struct PendingOffer: Sendable, Hashable {
     }
 
     /// Its envelope's header; `nil` if the header does not check out (see ``problem``).
-    public var header: EnvelopeHeader?
+    package var header: EnvelopeHeader?
     /// Where it stands.
-    public var state: State
+    package var state: State
     /// The claimer's pid, for a claimed or abandoned offer.
-    public var claimer: Int32?
+    package var claimer: Int32?
     /// When it expires, in nanoseconds since the Unix epoch; `nil` for never.
-    public var expiresAtNanoseconds: Int64?
+    package var expiresAtNanoseconds: Int64?
     /// Where it is in the store (a file name, a key).
-    public var location: String
+    package var location: String
     /// Why its header could not be read, if it could not.
-    public var problem: String?
+    package var problem: String?
 
     /// Creates an entry; stores make these.
-    public init(header: EnvelopeHeader?, state: State, claimer: Int32? = nil, expiresAtNanoseconds: Int64? = nil, location: String, problem: String? = nil) {
+    package init(header: EnvelopeHeader?, state: State, claimer: Int32? = nil, expiresAtNanoseconds: Int64? = nil, location: String, problem: String? = nil) {
         self.header = header
         self.state = state
         self.claimer = claimer

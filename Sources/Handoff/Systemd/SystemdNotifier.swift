@@ -19,14 +19,14 @@ import HandoffSystem
 ///
 /// Each message goes out on a socket made for it (non-blocking, close-on-exec), so a service
 /// manager that re-executes and binds its socket again is reached all the same.
-public struct SystemdNotifier: Sendable, Hashable {
+package struct SystemdNotifier: Sendable, Hashable {
     /// Where the messages go: a path, or an abstract name.
-    public let address: SocketEndpoint
+    package let address: SocketEndpoint
 
     /// A notifier for `$NOTIFY_SOCKET` (a path, or `@name` for the abstract namespace).
     /// - Returns: `nil` if the variable is unset or empty: the process does not run under a
     ///   service manager that listens.
-    public static func fromEnvironment() -> SystemdNotifier? {
+    package static func fromEnvironment() -> SystemdNotifier? {
         guard let value = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !value.isEmpty else { return nil }
         return try? SystemdNotifier(socket: value)
     }
@@ -34,7 +34,7 @@ public struct SystemdNotifier: Sendable, Hashable {
     /// A notifier for `socket`, as `$NOTIFY_SOCKET` spells it.
     /// - Parameter socket: An absolute path, or `@name` for an abstract socket.
     /// - Throws: ``HandoffError/Code/invalidAddress`` for anything else.
-    public init(socket: String) throws {
+    package init(socket: String) throws {
         guard socket.hasPrefix("/") || socket.hasPrefix("@") else {
             throw HandoffError(.invalidAddress, "NOTIFY_SOCKET \"\(socket)\" is neither an absolute path nor @abstract")
         }
@@ -48,7 +48,7 @@ public struct SystemdNotifier: Sendable, Hashable {
     /// - Throws: ``HandoffError/Code/invalidArgument`` for an empty message or a line with a
     ///   newline; ``HandoffError/Code/systemCall`` naming the call that failed (the manager's
     ///   socket is gone, its queue is full: `EAGAIN`).
-    public func notify(_ assignments: [String], descriptors: [CInt] = []) throws(HandoffError) {
+    package func notify(_ assignments: [String], descriptors: [CInt] = []) throws(HandoffError) {
         guard !assignments.isEmpty else { throw HandoffError(.invalidArgument, "a notification needs at least one assignment") }
         if let bad = assignments.first(where: { $0.contains("\n") || !$0.contains("=") }) {
             throw HandoffError(.invalidArgument, "notification line \(bad.debugDescription) is not one KEY=VALUE line")

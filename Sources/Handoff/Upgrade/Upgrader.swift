@@ -94,7 +94,7 @@ public final class Upgrader: Sendable {
         }
         self.executablePath = path
         self.state = HandoffRegistry(
-            producer: EnvelopeProducer(pid: getpid(), host: Upgrader.hostName(), build: configuration.buildID),
+            producer: Envelope.Producer(pid: getpid(), host: Upgrader.hostName(), build: configuration.buildID),
             maxPayloadLength: configuration.maxStateSize)
 
         let environment = Upgrader.takeEnvironment()

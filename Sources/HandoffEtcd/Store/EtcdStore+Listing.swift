@@ -11,7 +11,7 @@ extension EtcdStore: OfferListing {
     /// lease and a nonce, not a pid, so ``PendingOffer/claimer`` stays `nil`.
     /// - Throws: ``HandoffError`` with ``HandoffError/Code/storeUnreachable`` if etcd cannot be
     ///   reached, or ``HandoffError/Code/storeFailed`` for an answer that cannot be read.
-    public func pendingOffers() async throws -> [PendingOffer] {
+    package func pendingOffers() async throws -> [PendingOffer] {
         let start = Data("\(layout.prefix)/offers/".utf8)
         let range: EtcdRangeResponse
         do {

@@ -1,5 +1,4 @@
 import CHandoff
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +33,6 @@ public final class ControlServer: ManagedService {
     private let upgrader: Upgrader
     private let listener: CInt
     private let stop = StopSignal()
-    private let queue = DispatchQueue(label: "handoff.control.accept")
 
     /// Makes the socket's directory if needed, and binds (or inherits) the socket.
     /// - Parameters:
@@ -59,30 +57,31 @@ public final class ControlServer: ManagedService {
     }
 
     /// Answers requests until stopped; then stops accepting and finishes the requests in hand.
+    /// - Throws: ``HandoffError`` if the process's reactor cannot watch the socket.
     public func run() async throws {
         let (connections, continuation) = AsyncStream<CInt>.makeStream()
-        let source = AcceptSource(DispatchSource.makeReadSource(fileDescriptor: listener, queue: queue))
         let listener = self.listener
         let upgrader = self.upgrader
-        source.read.setEventHandler {
+        // Accepted on the process's reactor thread, served in this service's tasks.
+        let watch = try Reactor.shared().watch(listener) { _ in
             // Replaced: leave every new connection to the successor, which accepts on the same
             // socket.
             if upgrader.isReplaced {
-                source.read.cancel()
-                return
+                continuation.finish()
+                return .remove
             }
             while true {
                 let fd = chandoff_accept4(listener, nil, nil, closeOnExecSocket)
                 if fd < 0 { break }  // EAGAIN: the other process took it, or none left
                 continuation.yield(fd)
             }
+            return .keep
         }
-        source.read.setCancelHandler { continuation.finish() }
-        source.read.resume()
         await withDiscardingTaskGroup { group in
             group.addTask { [stop] in
                 try? await stop.wait()
-                source.read.cancel()
+                // No accept runs after this: the stream ends once the reactor is done with it.
+                watch.cancel { continuation.finish() }
             }
             for await fd in connections {
                 group.addTask { await self.serve(fd) }
@@ -156,11 +155,4 @@ public final class ControlServer: ManagedService {
             throw error.context("the control socket's directory")
         }
     }
-}
-
-/// The listener's read source. `@unchecked Sendable`: set once, and dispatch sources may be
-/// cancelled from any thread.
-private final class AcceptSource: @unchecked Sendable {
-    let read: any DispatchSourceRead
-    init(_ read: any DispatchSourceRead) { self.read = read }
 }

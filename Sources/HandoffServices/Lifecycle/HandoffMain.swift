@@ -17,7 +17,11 @@ import HandoffSystem
 ///
 /// SIGTERM or SIGINT stops the services in reverse order and then offers the registered state
 /// to the configured ``HandoffStore``; SIGHUP upgrades, and once a successor has taken over
-/// there is nothing to offer (it has the state). The listening sockets are closed last.
+/// there is nothing to offer (it has the state). A service's fatal error stops the services
+/// too, but offers nothing: a process that failed may never have received its state (a
+/// successor failing before READY holds only its initial values), and an offer of those would be
+/// claimed before the state its predecessor offers later. The listening sockets are closed
+/// last.
 public enum HandoffMain {
     /// How a program's run ended.
     public struct Outcome: Sendable {
@@ -28,6 +32,9 @@ public enum HandoffMain {
         public let replaced: Bool
         /// Why the run failed, if it did: the runner's fatal error or the store's refusal.
         public let error: HandoffError?
+        /// Whether the state was offered to the store: the services stopped without a fatal
+        /// error and without a takeover, and the store took every registered state.
+        public let offered: Bool
     }
 
     /// Runs `runner` until its services stop or a successor takes over, then offers the state
@@ -43,7 +50,7 @@ public enum HandoffMain {
         onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async -> Outcome {
         let events = onEvent.map { ($0, upgrader.events()) }
-        let failure: HandoffError? = await withTaskGroup(of: HandoffError??.self) { group in
+        let (failure, offered) = await withTaskGroup(of: (HandoffError?, Bool)?.self) { group in
             if let (handler, stream) = events {
                 group.addTask {
                     for await event in stream { handler(event) }
@@ -53,24 +60,27 @@ public enum HandoffMain {
             group.addTask {
                 do {
                     try await runner.run()
-                    if !upgrader.isReplaced { try await upgrader.shutdown() }
-                    return .some(nil)
-                } catch let error as HandoffError {
-                    return .some(error)
                 } catch {
-                    return .some(HandoffError(.serviceFailed, "\(error)"))
+                    return (error as? HandoffError ?? HandoffError(.serviceFailed, "\(error)"), false)
+                }
+                guard !upgrader.isReplaced else { return (nil, false) }
+                do {
+                    try await upgrader.shutdown()
+                    return (nil, true)
+                } catch {
+                    return (error as? HandoffError ?? HandoffError(.storeFailed, "\(error)"), false)
                 }
             }
-            var failure: HandoffError?
+            var outcome: (HandoffError?, Bool) = (nil, false)
             for await result in group {
                 if let result {
-                    failure = result
+                    outcome = result
                     group.cancelAll()
                 }
             }
-            return failure
+            return outcome
         }
         upgrader.descriptors.closeAll()
-        return Outcome(status: failure == nil ? 0 : 1, replaced: upgrader.isReplaced, error: failure)
+        return Outcome(status: failure == nil ? 0 : 1, replaced: upgrader.isReplaced, error: failure, offered: offered)
     }
 }

@@ -1,7 +1,6 @@
-import Handoff
 import HandoffSystem
 /// What the ``ServiceRunner``'s coordinator reacts to: its services' tasks, timers, signals,
-/// and the upgrader's drain and resume. `epoch` tells one run of a service from the next, so a
+/// and a drain and resume asked for through ``ServiceRunner/drain(after:purpose:steps:)``. `epoch` tells one run of a service from the next, so a
 /// late event of an earlier run is ignored.
 enum RunnerEvent: Sendable {
     case initialized(Int, epoch: Int)
@@ -16,12 +15,13 @@ enum RunnerEvent: Sendable {
     case stuck(Int, epoch: Int, HandoffError)
     case stopRequested(reason: String)
     case cancelRequested(reason: String)
-    /// An upgrade asks to drain the services after `boundary`.
-    case drain(boundary: Int, CheckedContinuation<[HandoffConnection], any Error>)
+    /// Drain the services after `boundary`, each by its step if `steps` has one, else by its stop.
+    case drain(boundary: Int, purpose: String, steps: [Int: ServiceRunner.DrainStep], CheckedContinuation<Void, any Error>)
     case drainCancelled
-    case participantDrained(Int, epoch: Int, Result<[HandoffConnection], any Error>)
-    /// A failed upgrade asks to resume what was drained.
-    case resume(CheckedContinuation<Void, Never>)
+    /// A service's drain step returned (`failure` is what it threw, if anything).
+    case stepDone(Int, epoch: Int, failure: (any Error)?)
+    /// Resume what was drained: run `handBack`, then start the stopped services again.
+    case resume(handBack: ServiceRunner.HandBack, CheckedContinuation<Void, Never>)
 }
 
 /// What the coordinator does for the ``RunnerStateMachine``, outside its lock.
@@ -33,9 +33,11 @@ enum RunnerAction: Sendable {
     /// `cancelNow`.
     case stop(Int, epoch: Int, cancelNow: Bool)
     case cancel(Int, epoch: Int)
-    case drainParticipant(Int, epoch: Int)
-    case resumeParticipant(Int, [HandoffConnection])
-    case completeDrain(CheckedContinuation<[HandoffConnection], any Error>, Result<[HandoffConnection], HandoffError>)
+    /// Run the service's drain step in place of its stop.
+    case drainStep(Int, epoch: Int, ServiceRunner.DrainStep)
+    /// Run a resume's hand-back before the drained services start again.
+    case handBack(ServiceRunner.HandBack)
+    case completeDrain(CheckedContinuation<Void, any Error>, Result<Void, HandoffError>)
     case completeResume(CheckedContinuation<Void, Never>)
     case transition(Int, ServiceState)
     case allRunning

@@ -10,21 +10,46 @@ final class RunnerMailbox<Event: Sendable>: Sendable {
         var queue: [Event] = []
         var head = 0
         var waiter: CheckedContinuation<Event, Never>?
+        /// Set once the consumer is gone: what is posted from then on goes here.
+        var closed: (@Sendable (Event) -> Void)?
     }
 
     private let state = Mutex(State())
 
-    /// Queues `event`, or hands it to the waiting consumer.
+    private enum Delivery {
+        case queued
+        case waiter(CheckedContinuation<Event, Never>)
+        case closed(@Sendable (Event) -> Void)
+    }
+
+    /// Queues `event`, or hands it to the waiting consumer (or, once closed, to the closing
+    /// handler).
     func post(_ event: Event) {
-        let waiter = state.withLock { state -> CheckedContinuation<Event, Never>? in
+        let delivery = state.withLock { state -> Delivery in
+            if let closed = state.closed { return .closed(closed) }
             if let waiter = state.waiter {
                 state.waiter = nil
-                return waiter
+                return .waiter(waiter)
             }
             state.queue.append(event)
-            return nil
+            return .queued
         }
-        waiter?.resume(returning: event)
+        switch delivery {
+        case .queued: break
+        case .waiter(let waiter): waiter.resume(returning: event)
+        case .closed(let handler): handler(event)
+        }
+    }
+
+    /// The consumer reads no more: every event still queued, and every one posted from now on,
+    /// goes to `handler` instead (to answer whoever waits on it).
+    func close(_ handler: @escaping @Sendable (Event) -> Void) {
+        let left = state.withLock { state -> [Event] in
+            state.closed = handler
+            defer { state.queue.removeAll() }
+            return Array(state.queue[state.head...])
+        }
+        left.forEach(handler)
     }
 
     /// The next event, waiting for one if none is queued. One consumer at a time.

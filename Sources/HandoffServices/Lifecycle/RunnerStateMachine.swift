@@ -1,12 +1,13 @@
-import Handoff
 import HandoffSystem
 /// The ``ServiceRunner``'s decisions: which service starts, stops, drains or is cancelled next.
 ///
 /// Mutating methods take an event and return the actions to perform; the runner performs them
 /// outside the lock. Services start one at a time in list order, each after the previous one's
-/// readiness check passed, and stop one at a time in reverse order. An upgrade's drain stops
-/// (or drains, for an ``UpgradeParticipant``) the services after the upgrader in reverse order;
-/// a rollback resumes the drained ones and starts the stopped ones again in order.
+/// readiness check passed, and stop one at a time in reverse order. A drain takes the services
+/// after a boundary down in reverse order, each by its stop or by a step its caller gave
+/// (which leaves the service's task running); a resume hands back through its caller's closure
+/// and starts the stopped ones again in order. What a step or a hand-back does (an upgrade's
+/// connections) is the caller's business, not the runner's.
 struct RunnerStateMachine: Sendable {
     enum Phase: String, Sendable {
         case idle, starting, running, draining, drained, stopping, finished
@@ -17,7 +18,6 @@ struct RunnerStateMachine: Sendable {
         var epoch = 0
         /// Its task is running.
         var alive = false
-        let isParticipant: Bool
     }
 
     private(set) var slots: [Slot]
@@ -28,13 +28,18 @@ struct RunnerStateMachine: Sendable {
     private var stopDeferred = false
     private(set) var firstFatalError: (any Error)?
     private var boundary = -1
-    private var drainWaiter: CheckedContinuation<[HandoffConnection], any Error>?
-    private var drainedConnections: [Int: [HandoffConnection]] = [:]
+    /// What the current (or last) drain is for, as its caller said ("for an upgrade").
+    private(set) var purpose = ""
+    private var drainWaiter: CheckedContinuation<Void, any Error>?
+    /// The current drain's steps, by service index: those services are not stopped.
+    private var drainSteps: [Int: ServiceRunner.DrainStep] = [:]
+    /// What to run before the drained services start again, once a resume goes ahead.
+    private var handBack: ServiceRunner.HandBack?
     private var resumeWaiter: CheckedContinuation<Void, Never>?
     private var resumeRequested = false
 
-    init(participants: [Bool]) {
-        slots = participants.map { Slot(isParticipant: $0) }
+    init(count: Int) {
+        slots = Array(repeating: Slot(), count: count)
     }
 
     /// Whether every service is running and no drain or stop is under way.
@@ -78,34 +83,30 @@ struct RunnerStateMachine: Sendable {
             return beginStop(reason: reason, escalate: false, force: false)
         case .cancelRequested(let reason):
             return beginStop(reason: reason, escalate: true, force: true)
-        case .drain(let boundary, let waiter):
-            return drain(after: boundary, waiter: waiter)
+        case .drain(let boundary, let purpose, let steps, let waiter):
+            return drain(after: boundary, purpose: purpose, steps: steps, waiter: waiter)
         case .drainCancelled:
             guard let waiter = drainWaiter else { return [] }
             drainWaiter = nil
             return [.completeDrain(waiter, .failure(HandoffError(.drainFailed, "the drain was cancelled")))]
-        case .participantDrained(let index, let epoch, let result):
+        case .stepDone(let index, let epoch, let failure):
             guard phase == .draining, cursor == index, slots[index].epoch == epoch else { return [] }
-            switch result {
-            case .success(let connections):
-                drainedConnections[index] = connections
-                return continueDrain(below: index)
-            case .failure(let error):
-                phase = .drained
-                let failure = HandoffError(.drainFailed, "a service failed to drain: \(error)")
-                return completeDrain(.failure(failure)) + (resumeRequested ? resume() : [])
-            }
-        case .resume(let waiter):
+            guard let failure else { return continueDrain(below: index) }
+            phase = .drained
+            let error = HandoffError(.drainFailed, "a service failed to drain: \(failure)")
+            return completeDrain(.failure(error)) + (resumeRequested ? resume() : [])
+        case .resume(let handBack, let waiter):
             resumeWaiter = waiter
             switch phase {
             case .draining:
+                self.handBack = handBack
                 resumeRequested = true
                 return []
             case .drained:
+                self.handBack = handBack
                 return resume()
-            case .stopping, .finished:
-                return handBack() + takeResumeWaiter()
-            case .idle, .starting, .running:
+            case .idle, .starting, .running, .stopping, .finished:
+                // Nothing is drained: a stop dropped what a committed drain gave away.
                 return takeResumeWaiter()
             }
         }
@@ -130,7 +131,7 @@ struct RunnerStateMachine: Sendable {
         var actions: [RunnerAction] = [.allRunning]
         actions += takeResumeWaiter()
         if stopDeferred {
-            actions += beginStop(reason: "a stop was requested during the upgrade", escalate: false, force: true)
+            actions += beginStop(reason: "a stop was requested during the drain", escalate: false, force: true)
         }
         return actions
     }
@@ -196,12 +197,14 @@ struct RunnerStateMachine: Sendable {
             return actions
         case .draining where !force, .drained where !force:
             stopDeferred = true
-            return [.log(.info, "\(reason): the stop waits until the upgrade in flight ends", service: nil)]
+            return [.log(.info, "\(reason): the stop waits until the drain in flight ends or resumes", service: nil)]
         case .idle, .starting, .running, .draining, .drained:
             var actions: [RunnerAction] = [.log(.info, "\(reason): stopping in reverse order", service: nil), .armTotalStopDeadline]
-            // Connections drained for an upgrade that committed are the successor's: never
-            // handed back (a server closing them could read the successor's bytes).
-            drainedConnections = [:]
+            // What a drain gave away stays given away: never handed back (after an upgrade
+            // that committed, a server given back its connections could read the successor's
+            // bytes).
+            drainSteps = [:]
+            handBack = nil
             phase = .stopping
             escalated = escalate
             actions += completeDrain(.failure(HandoffError(.drainFailed, "the services are stopping")))
@@ -214,63 +217,65 @@ struct RunnerStateMachine: Sendable {
     private mutating func continueStop(below limit: Int) -> [RunnerAction] {
         guard let next = slots.indices.last(where: { $0 < limit && slots[$0].alive }) else {
             phase = .finished
-            return handBack() + takeResumeWaiter() + [.finish]
+            return takeResumeWaiter() + [.finish]
         }
         cursor = next
         return set(next, .shuttingDown) + [.stop(next, epoch: slots[next].epoch, cancelNow: escalated)]
     }
 
-    // MARK: Upgrades
+    // MARK: Drain and resume
 
-    private mutating func drain(after boundary: Int, waiter: CheckedContinuation<[HandoffConnection], any Error>) -> [RunnerAction] {
+    private mutating func drain(after boundary: Int, purpose: String, steps: [Int: ServiceRunner.DrainStep], waiter: CheckedContinuation<Void, any Error>) -> [RunnerAction] {
         guard phase == .running else {
             return [.completeDrain(waiter, .failure(HandoffError(.drainFailed, "the services are \(phase.rawValue), not running")))]
         }
         phase = .draining
+        self.purpose = purpose
         self.boundary = boundary
         drainWaiter = waiter
-        drainedConnections = [:]
+        drainSteps = steps
+        handBack = nil
         resumeRequested = false
-        return [.log(.info, "draining the services after the upgrader", service: nil)] + continueDrain(below: slots.count)
+        return [.log(.info, "draining the services after \(boundary < 0 ? "the start" : "service \(boundary)") \(purpose)", service: nil)] + continueDrain(below: slots.count)
     }
 
     private mutating func continueDrain(below limit: Int) -> [RunnerAction] {
         guard let next = slots.indices.last(where: { $0 < limit && $0 > boundary && slots[$0].alive }) else {
             phase = .drained
-            let connections = drainedConnections.keys.sorted().flatMap { drainedConnections[$0]! }
-            return completeDrain(.success(connections)) + (resumeRequested ? resume() : [])
+            return completeDrain(.success(())) + (resumeRequested ? resume() : [])
         }
         cursor = next
         let epoch = slots[next].epoch
-        return set(next, .shuttingDown) + [slots[next].isParticipant ? .drainParticipant(next, epoch: epoch) : .stop(next, epoch: epoch, cancelNow: false)]
+        if let step = drainSteps[next] {
+            return set(next, .shuttingDown) + [.drainStep(next, epoch: epoch, step)]
+        }
+        return set(next, .shuttingDown) + [.stop(next, epoch: epoch, cancelNow: false)]
     }
 
-    private mutating func completeDrain(_ result: Result<[HandoffConnection], HandoffError>) -> [RunnerAction] {
+    private mutating func completeDrain(_ result: Result<Void, HandoffError>) -> [RunnerAction] {
         guard let waiter = drainWaiter else { return [] }
         drainWaiter = nil
         return [.completeDrain(waiter, result)]
     }
 
-    /// After a failed upgrade: the drained participants get their connections back, and the
-    /// services the drain stopped start again in order.
+    /// After a drain that is not followed through (a failed upgrade): the caller's hand-back
+    /// runs, the services drained by a step run on, and the ones the drain stopped start again
+    /// in order.
     private mutating func resume() -> [RunnerAction] {
         resumeRequested = false
-        var actions = handBack()
+        drainSteps = [:]
+        var actions = handBack.map { [RunnerAction.handBack($0)] } ?? []
+        handBack = nil
         for index in slots.indices where index > boundary && slots[index].alive && slots[index].state == .shuttingDown {
             actions += set(index, .running)
         }
         if stopDeferred {
             phase = .running
-            return actions + takeResumeWaiter() + beginStop(reason: "a stop was requested during the upgrade", escalate: false, force: true)
+            return actions + takeResumeWaiter() + beginStop(reason: "a stop was requested during the drain", escalate: false, force: true)
         }
         phase = .starting
-        actions.append(.log(.info, "the upgrade failed: starting the drained services again", service: nil))
+        actions.append(.log(.info, "resuming: starting the drained services again", service: nil))
         return actions + startNext(after: boundary)
-    }
-
-    private mutating func handBack() -> [RunnerAction] {
-        defer { drainedConnections = [:] }
-        return drainedConnections.keys.sorted().map { .resumeParticipant($0, drainedConnections[$0]!) }
     }
 
     private mutating func takeResumeWaiter() -> [RunnerAction] {

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Handoff
 import HandoffSystem
 
 // Performing the state machine's actions: the services' tasks, timers, signals, health polls.
@@ -20,20 +19,16 @@ extension ServiceRunner {
             case .cancel(let index, let epoch):
                 instance(index, epoch: epoch)?.abort.fulfill(())
                 armStuckDeadline(index, epoch: epoch, in: &group)
-            case .drainParticipant(let index, let epoch):
-                guard let participant = services[index] as? any UpgradeParticipant else { break }
+            case .drainStep(let index, let epoch, let step):
                 group.addTask {
-                    let result: Result<[HandoffConnection], any Error>
-                    do { result = .success(try await participant.drain()) } catch { result = .failure(error) }
-                    self.mailbox.post(.participantDrained(index, epoch: epoch, result))
+                    var failure: (any Error)?
+                    do { try await step() } catch { failure = error }
+                    self.mailbox.post(.stepDone(index, epoch: epoch, failure: failure))
                 }
-            case .resumeParticipant(let index, let connections):
-                await (services[index] as? any UpgradeParticipant)?.resume(connections)
+            case .handBack(let handBack):
+                await handBack()
             case .completeDrain(let waiter, let result):
-                switch result {
-                case .success(let connections): waiter.resume(returning: connections)
-                case .failure(let error): waiter.resume(throwing: error)
-                }
+                waiter.resume(with: result)
             case .completeResume(let waiter):
                 waiter.resume()
             case .transition(let index, let state):

@@ -1,5 +1,4 @@
 import Synchronization
-import Handoff
 import HandoffSystem
 
 /// Runs a process's services: starts them in order, each gated on its readiness check, and
@@ -50,7 +49,7 @@ public final class ServiceRunner: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.health = HealthMonitor()
-        self.machine = Mutex(RunnerStateMachine(participants: services.map { $0 is any UpgradeParticipant }))
+        self.machine = Mutex(RunnerStateMachine(count: services.count))
         self.signals = configuration.stopSignals.isEmpty ? nil : TrappedSignals(configuration.stopSignals)
     }
 
@@ -77,6 +76,14 @@ public final class ServiceRunner: Sendable {
             }
         } onCancel: {
             mailbox.post(.cancelRequested(reason: "the runner's task was cancelled"))
+        }
+        // A drain or resume asked for from now on is answered at once: nothing runs any more.
+        mailbox.close { event in
+            switch event {
+            case .drain(_, _, _, let waiter): waiter.resume(throwing: HandoffError(.drainFailed, "the services have stopped"))
+            case .resume(_, let waiter): waiter.resume()
+            default: break
+            }
         }
         health.finish()
         failureBroadcast.finish()
@@ -125,7 +132,8 @@ public final class ServiceRunner: Sendable {
             guard let index = slots.indices.first(where: { slots[$0].state != .running }) else { return nil }
             return "\(services[index].name) is \(slots[index].state)"
         case .draining, .drained:
-            return "draining for an upgrade"
+            let purpose = machine.withLock { $0.purpose }
+            return purpose.isEmpty ? "draining" : "draining \(purpose)"
         case .idle, .starting, .stopping, .finished:
             return phase.rawValue
         }

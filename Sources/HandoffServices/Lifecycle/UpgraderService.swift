@@ -63,7 +63,7 @@ public struct UpgraderService: ManagedService {
                     if let changes, let systemd = upgrader.systemd {
                         // STOPPING=1 as soon as the runner's stop begins, not when it reaches us.
                         group.addTask {
-                            for await _ in changes where runner.machine.withLock({ $0.phase == .stopping }) {
+                            for await _ in changes where runner.isStopping {
                                 systemd.stopping()
                                 break
                             }
@@ -80,38 +80,5 @@ public struct UpgraderService: ManagedService {
             // Stopped gracefully: nothing was in flight that the stop did not account for.
             if !upgrader.isReplaced { upgrader.systemd?.stopping() }
         }
-    }
-}
-
-/// The runner's side of an upgrade: the drain stops the services after the upgrader, a resume
-/// starts them again.
-struct RunnerUpgradeParticipant: UpgradeParticipant {
-    let runner: ServiceRunner
-    /// The upgrader service's index: the services after it are drained.
-    let boundary: Int
-
-    func drain() async throws -> [HandoffConnection] {
-        let mailbox = runner.mailbox
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { mailbox.post(.drain(boundary: boundary, $0)) }
-        } onCancel: {
-            mailbox.post(.drainCancelled)
-        }
-    }
-
-    func resume(_ connections: [HandoffConnection]) async {
-        // The runner kept each participant's connections itself; `connections` is their sum.
-        await withCheckedContinuation { runner.mailbox.post(.resume($0)) }
-    }
-
-    /// Hands the predecessor's connections to the last participant after the upgrader (closes
-    /// them if there is none).
-    func adopt(_ connections: [HandoffConnection]) async {
-        let participants = runner.services.indices.filter { $0 > boundary }.compactMap { runner.services[$0] as? any UpgradeParticipant }
-        guard let last = participants.last else {
-            connections.forEach { Syscall.close($0.descriptor) }
-            return
-        }
-        await last.adopt(connections)
     }
 }

@@ -1,5 +1,4 @@
 import CHandoff
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,25 +46,6 @@ package struct ChildProcess: Sendable {
     /// Sends SIGKILL. The process runs none of its own code after this returns.
     package func kill() {
         _ = Glibc.kill(pid, SIGKILL)
-    }
-
-    /// Waits for the process to exit (`waitpid` on a dispatch thread, off the cooperative pool).
-    package func reap() async -> ExitStatus {
-        let pid = self.pid
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var status: Int32 = 0
-                while true {
-                    let rc = waitpid(pid, &status, 0)
-                    if rc == pid { break }
-                    if rc < 0 && errno == EINTR { continue }
-                    // ECHILD: someone else (an application SIGCHLD handler) reaped it.
-                    continuation.resume(returning: .unknown)
-                    return
-                }
-                continuation.resume(returning: ExitStatus(waitStatus: status))
-            }
-        }
     }
 }
 

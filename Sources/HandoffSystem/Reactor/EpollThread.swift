@@ -93,7 +93,7 @@ package final class EpollThread<Command: Sendable>: Sendable {
     package func start<Handler: EpollThreadHandler>(
         _ makeHandler: @escaping @Sendable () -> Handler
     ) throws(HandoffError) where Handler.Command == Command {
-        try Self.detachThread {
+        try DedicatedThread.detach {
             do {
                 try self.run(makeHandler())
             } catch {
@@ -134,26 +134,4 @@ package final class EpollThread<Command: Sendable>: Sendable {
             handler.handle(command)
         }
     }
-
-    /// Runs `body` on a new detached POSIX thread, outside Swift's cooperative pool.
-    private static func detachThread(_ body: @escaping @Sendable () -> Void) throws(HandoffError) {
-        let argument = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            Unmanaged<ThreadBody>.fromOpaque(argument).takeRetainedValue().body()
-            return nil
-        }, argument)
-        guard result == 0 else {
-            Unmanaged<ThreadBody>.fromOpaque(argument).release()
-            throw HandoffError.system("pthread_create", errno: result)
-        }
-        pthread_detach(thread)
-    }
-}
-
-/// What a thread started by ``EpollThread`` runs, passed through `pthread_create`'s argument.
-private final class ThreadBody {
-    let body: @Sendable () -> Void
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }

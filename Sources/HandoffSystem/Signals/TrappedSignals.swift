@@ -1,5 +1,4 @@
 import CHandoff
-import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -8,9 +7,10 @@ import Glibc
 /// Unix signals as an `AsyncStream`, trapped so that none is lost.
 ///
 /// Each signal gets a real `sigaction` handler that writes its number to a process-wide pipe;
-/// one dispatch read source on the pipe fans the numbers out to every ``TrappedSignals`` that
-/// asked for them. The handler is installed before `init` returns, so a signal sent after that
-/// is delivered, even before anyone iterates ``stream``.
+/// the process's ``Reactor`` watches the pipe and fans the numbers out to every
+/// ``TrappedSignals`` that asked for them. The handler is installed before `init` returns, so a
+/// signal sent after that is delivered, even before anyone iterates ``stream`` (it waits in the
+/// pipe until the reactor reads it).
 ///
 /// ```swift
 /// let termination = TrappedSignals([SIGTERM, SIGINT])
@@ -37,10 +37,7 @@ public final class TrappedSignals: Sendable {
 }
 
 /// The process-wide pipe the signal handler writes to, and the streams it feeds.
-///
-/// `@unchecked Sendable`: the read source is set once in `init` and never changed (dispatch
-/// sources are safe to use from any thread); everything else is behind the mutex.
-private final class SignalPipe: @unchecked Sendable {
+private final class SignalPipe: Sendable {
     static let shared = SignalPipe()
 
     private struct Subscriber {
@@ -49,19 +46,11 @@ private final class SignalPipe: @unchecked Sendable {
     }
 
     private let subscribers = Mutex<(next: Int, all: [Int: Subscriber])>((0, [:]))
-    private let source: (any DispatchSourceRead)?
+    /// Whether the reactor watches the pipe. Tried again at every subscription until it does:
+    /// until then the numbers wait in the pipe.
+    private let watching = Mutex(false)
 
-    private init() {
-        let fd = chandoff_signal_pipe_read_end()
-        guard fd >= 0 else {
-            source = nil
-            return
-        }
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: DispatchQueue(label: "handoff.signals"))
-        self.source = source
-        source.setEventHandler { SignalPipe.shared.drain(fd) }
-        source.resume()
-    }
+    private init() {}
 
     func subscribe(_ numbers: [Int32], _ continuation: AsyncStream<Int32>.Continuation) -> Int {
         let id = subscribers.withLock { state in
@@ -70,7 +59,21 @@ private final class SignalPipe: @unchecked Sendable {
             return state.next
         }
         for number in numbers { _ = chandoff_signal_pipe(number) }
+        watchPipe()
         return id
+    }
+
+    /// Has the reactor read the pipe whenever it is readable, from now on.
+    private func watchPipe() {
+        watching.withLock { watching in
+            guard !watching else { return }
+            let fd = chandoff_signal_pipe_read_end()
+            guard fd >= 0, (try? Reactor.shared().watch(fd) { _ in
+                SignalPipe.shared.drain(fd)
+                return .keep
+            }) != nil else { return }
+            watching = true
+        }
     }
 
     func unsubscribe(_ id: Int) {

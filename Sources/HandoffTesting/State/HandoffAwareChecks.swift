@@ -171,7 +171,7 @@ public struct HandoffAwareChecks<Aware: HandoffAware>: Sendable {
         }
     }
 
-    static var producer: EnvelopeProducer { EnvelopeProducer(pid: 1, host: "handoff-testing", build: "checks") }
+    static var producer: Envelope.Producer { Envelope.Producer(pid: 1, host: "handoff-testing", build: "checks") }
 
     /// An envelope of this type's label with `payload`, as version `version` wrote it.
     private static func envelope(payload: [UInt8], version: Int, oldestReader: Int, key: String) -> Envelope {

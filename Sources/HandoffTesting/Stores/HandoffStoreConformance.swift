@@ -44,7 +44,7 @@ public struct HandoffStoreConformance: Sendable {
         case expiry = "expiry"
         /// `offers(label:)` announces a new offer of its label.
         case notification = "notification"
-        /// An ``OfferListing`` store lists an offer as offered, then claimed, then not at all.
+        /// A store that lists its offers for `handoffctl offers` (`DirectoryStore`, `EtcdStore`) lists an offer as offered, then claimed, then not at all.
         case listing = "listing"
     }
 
@@ -57,8 +57,8 @@ public struct HandoffStoreConformance: Sendable {
         public var expiryTTL: Duration?
         /// How long after the offer the store may take to stop delivering it.
         public var expiryDeadline: Duration
-        /// Whether the store announces offers; `nil` to check only a store that adopts
-        /// ``OfferListing``.
+        /// Whether the store announces offers; `nil` to check only a store that lists its
+        /// offers for `handoffctl offers` (`DirectoryStore`, `EtcdStore`).
         public var notifies: Bool?
         /// How long an announcement may take.
         public var notificationDeadline: Duration
@@ -70,7 +70,7 @@ public struct HandoffStoreConformance: Sendable {
         ///   - claimers: Concurrent claimers of one offer (at least 2).
         ///   - expiryTTL: The TTL of an offer that must expire; `nil` for a store without TTLs.
         ///   - expiryDeadline: How long expiry may take to show.
-        ///   - notifies: Whether `offers(label:)` is checked; `nil` for "if ``OfferListing``".
+        ///   - notifies: Whether `offers(label:)` is checked; `nil` for "if it lists its offers".
         ///   - notificationDeadline: How long an announcement may take.
         ///   - labelPrefix: The start of every label used.
         public init(claimers: Int = 8, expiryTTL: Duration? = .nanoseconds(1), expiryDeadline: Duration = .seconds(30),

@@ -34,7 +34,7 @@ struct StoreConformanceSubject: Sendable {
         let header = EnvelopeHeader(
             label: label, key: key ?? self.key, stateVersion: stateVersion, oldestReaderVersion: oldestReaderVersion,
             codec: .binary, createdAtNanoseconds: 1_700_000_000_000_000_000 + Int64(seed),
-            producer: EnvelopeProducer(pid: 1, host: "handoff-testing", build: "conformance"))
+            producer: Envelope.Producer(pid: 1, host: "handoff-testing", build: "conformance"))
         let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 7) }
         return Envelope(header: header, payload: payload)
     }

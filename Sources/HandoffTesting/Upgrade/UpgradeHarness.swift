@@ -74,8 +74,8 @@ public struct UpgradeHarness: Sendable {
     ///   collecting.
     @discardableResult
     public func handOver(from old: [any HandoffAware], to new: [any HandoffAware]) async throws -> Handover {
-        let giving = HandoffRegistry(producer: EnvelopeProducer(pid: 1, host: "handoff-testing", build: "old"), maxPayloadLength: maxStateSize)
-        let taking = HandoffRegistry(producer: EnvelopeProducer(pid: 2, host: "handoff-testing", build: "new"), maxPayloadLength: maxStateSize)
+        let giving = HandoffRegistry(producer: Envelope.Producer(pid: 1, host: "handoff-testing", build: "old"), maxPayloadLength: maxStateSize)
+        let taking = HandoffRegistry(producer: Envelope.Producer(pid: 2, host: "handoff-testing", build: "new"), maxPayloadLength: maxStateSize)
         for instance in old { try giving.register(instance) }
         for instance in new { try taking.register(instance) }
 

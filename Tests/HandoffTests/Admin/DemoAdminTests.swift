@@ -18,7 +18,7 @@ struct DemoAdminTests {
         #expect(try client.get("/ready").status == 200)
         let metrics = try ExpositionParser.parse(try client.get("/metrics").body + "\n")
         #expect(metrics.value("handoff_generation") == 1)
-        for service in ["state", "admin", "upgrader", "http"] {
+        for service in ["admin", "upgrader", "http"] {
             #expect(metrics.value("handoff_service_state", ["service": service, "state": "running"]) == 1, "\(service)")
         }
         let pid = try demo.pid(ofGeneration: 1, marker: "admin=")

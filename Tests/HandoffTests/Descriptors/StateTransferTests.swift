@@ -34,7 +34,7 @@ struct StateTransferTests {
         }
         let header = EnvelopeHeader(
             label: label, key: "k", stateVersion: 1, oldestReaderVersion: 1, codec: .binary,
-            createdAtNanoseconds: 1_700_000_000_000_000_000, producer: EnvelopeProducer(pid: 42, host: "h", build: "b"))
+            createdAtNanoseconds: 1_700_000_000_000_000_000, producer: Envelope.Producer(pid: 42, host: "h", build: "b"))
         return Envelope(header: header, payload: payload)
     }
 

@@ -15,7 +15,7 @@ struct EnvelopeFixtureTests {
     static func envelope<T: Encodable>(_ value: T, version: Int, codec: HandoffCodec = .binary) throws -> Envelope {
         let header = EnvelopeHeader(
             label: "tally", key: "", stateVersion: version, oldestReaderVersion: version, codec: codec,
-            createdAtNanoseconds: 1_763_700_000_000_000_000, producer: EnvelopeProducer(pid: 4242, host: "fixture-host", build: "fixture-build"))
+            createdAtNanoseconds: 1_763_700_000_000_000_000, producer: Envelope.Producer(pid: 4242, host: "fixture-host", build: "fixture-build"))
         return Envelope(header: header, payload: try StateCodec.encode(value, codec: codec))
     }
 
@@ -59,7 +59,7 @@ struct EnvelopeFixtureTests {
             return
         }
         let tally = Tally()
-        let registry = HandoffRegistry(producer: EnvelopeProducer(pid: 1, host: "h", build: ""), maxPayloadLength: 1 << 20)
+        let registry = HandoffRegistry(producer: Envelope.Producer(pid: 1, host: "h", build: ""), maxPayloadLength: 1 << 20)
         try registry.register(tally)
         _ = try await registry.apply([try Envelope(decoding: bytes)])
         #expect(tally.state.withLock { $0 }?.total == 41)

@@ -9,7 +9,7 @@ struct EnvelopeTests {
     static func sample(payload: [UInt8] = Array("state".utf8), version: Int = 3, oldest: Int = 2) -> Envelope {
         let header = EnvelopeHeader(
             label: "counter", key: "eu-1", stateVersion: version, oldestReaderVersion: oldest, codec: .binary,
-            createdAtNanoseconds: 1_700_000_000_000_000_000, producer: EnvelopeProducer(pid: 42, host: "h", build: "b7"))
+            createdAtNanoseconds: 1_700_000_000_000_000_000, producer: Envelope.Producer(pid: 42, host: "h", build: "b7"))
         return Envelope(header: header, payload: payload)
     }
 

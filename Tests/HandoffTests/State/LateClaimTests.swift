@@ -24,7 +24,7 @@ final class MergingTally: HandoffMergeable {
 @Suite("Late claims", .timeLimit(.minutes(2)))
 struct LateClaimTests {
     static func registry() -> HandoffRegistry {
-        HandoffRegistry(producer: EnvelopeProducer(pid: getpid(), host: "test", build: "test"), maxPayloadLength: 1 << 20)
+        HandoffRegistry(producer: Envelope.Producer(pid: getpid(), host: "test", build: "test"), maxPayloadLength: 1 << 20)
     }
 
     /// The tally envelope holding `value`.

@@ -42,12 +42,12 @@ struct MigrationTests {
     static func envelope<T: Encodable>(_ value: T, version: Int, oldest: Int? = nil) throws -> Envelope {
         let header = EnvelopeHeader(
             label: "tally", key: "", stateVersion: version, oldestReaderVersion: oldest ?? version, codec: .binary,
-            createdAtNanoseconds: 0, producer: EnvelopeProducer(pid: 1, host: "h", build: ""))
+            createdAtNanoseconds: 0, producer: Envelope.Producer(pid: 1, host: "h", build: ""))
         return Envelope(header: header, payload: try StateCodec.encode(value, codec: .binary))
     }
 
     static func registry(with tally: Tally) throws -> HandoffRegistry {
-        let registry = HandoffRegistry(producer: EnvelopeProducer(pid: 1, host: "h", build: ""), maxPayloadLength: 1 << 20)
+        let registry = HandoffRegistry(producer: Envelope.Producer(pid: 1, host: "h", build: ""), maxPayloadLength: 1 << 20)
         try registry.register(tally)
         return registry
     }
@@ -103,7 +103,7 @@ struct MigrationTests {
         let other = Other()
         try registry.register(other)
         let good = Envelope(header: EnvelopeHeader(label: "other", key: "", stateVersion: 1, oldestReaderVersion: 1, codec: .binary,
-                                                   createdAtNanoseconds: 0, producer: EnvelopeProducer(pid: 1, host: "h", build: "")),
+                                                   createdAtNanoseconds: 0, producer: Envelope.Producer(pid: 1, host: "h", build: "")),
                             payload: try StateCodec.encode(7, codec: .binary))
         let bad = Envelope(header: try Self.envelope(Shapes.V1(count: 1), version: 3).header, payload: [0xFF, 0xFF])
         await #expect(throws: HandoffError.self) { try await registry.apply([good, bad]) }

@@ -32,7 +32,7 @@ func storeEnvelope(label: String = "sessions", key: String = "eu-1", text: Strin
     let header = EnvelopeHeader(
         label: label, key: key, stateVersion: stateVersion, oldestReaderVersion: oldestReaderVersion, codec: .binary,
         createdAtNanoseconds: 1_700_000_000_000_000_000,
-        producer: EnvelopeProducer(pid: getpid(), host: "test-host", build: "test"))
+        producer: Envelope.Producer(pid: getpid(), host: "test-host", build: "test"))
     return Envelope(header: header, payload: Array(text.utf8))
 }
 
