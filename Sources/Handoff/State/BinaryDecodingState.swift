@@ -35,7 +35,7 @@ final class BinaryDecodingState {
     /// falls back to a search, so a collision costs time, never correctness.
     let cursors: UnsafeMutablePointer<Cursor>
     /// What the codec knows of the types it has met.
-    @exclusivity(unchecked) var types = BinaryTypeCache()
+    @exclusivity(unchecked) var types = BinaryTypeCache(.decoding)
     /// A malformation found where no error can be thrown (`allKeys`); decoding fails with it
     /// once the value is built.
     @exclusivity(unchecked) var deferredError: HandoffError?

@@ -75,7 +75,7 @@ final class BinaryEncodingState {
     @exclusivity(unchecked) var sawError = false
 
     /// What the codec knows of the types it has met.
-    @exclusivity(unchecked) var types = BinaryTypeCache()
+    @exclusivity(unchecked) var types = BinaryTypeCache(.encoding)
 
     init(capacity: Int = 1024) {
         self.capacity = capacity
@@ -269,7 +269,7 @@ final class BinaryEncodingState {
             base[count] = kind == .keyed ? BinaryFormat.keyedTag : BinaryFormat.unkeyedTag
             count &+= 2
             var group = top.pointee.owner.map { types.info(for: $0).canonicalGroup } ?? 0
-            if let keyType, types.info(for: keyType).isDictionaryCodingKey { group = 1 }
+            if let keyType, types.isDictionaryCodingKey(keyType) { group = 1 }
             // A keyed container's entry is a key and its value: a group of one.
             canonicalizeTop(group: Swift.min(group, kind == .keyed ? 1 : 2))
             return id

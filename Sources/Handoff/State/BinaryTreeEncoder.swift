@@ -52,7 +52,7 @@ struct BinaryTreeEncoder: Encoder {
         if node.kind == .empty {
             node.kind = kind
             var group = node.owner.map { context.types.info(for: $0).canonicalGroup } ?? 0
-            if let keyType, context.types.info(for: keyType).isDictionaryCodingKey { group = 1 }
+            if let keyType, context.types.isDictionaryCodingKey(keyType) { group = 1 }
             node.group = Swift.min(group, kind == .keyed ? 1 : 2)
             return node
         }
@@ -65,7 +65,7 @@ struct BinaryTreeEncoder: Encoder {
 /// What a ``BinaryTreeEncoder`` run shares: the first misuse seen, and what it knows of types.
 final class BinaryTreeContext {
     var misuse: String?
-    var types = BinaryTypeCache()
+    var types = BinaryTypeCache(.encoding)
 
     func report(_ message: String) {
         if misuse == nil { misuse = message }

@@ -2,22 +2,47 @@ import HandoffSystem
 /// What the codec needs to know about a type beyond its `Codable` conformance, looked up once
 /// per type: conformance checks cost more than encoding a small value.
 struct BinaryTypeInfo {
+    /// The way the codec runs: each needs only its own array conformance.
+    enum Direction {
+        case encoding
+        case decoding
+    }
+
     /// How many consecutive elements of an unkeyed container make one entry of an unordered
     /// collection the type encodes (see ``UnorderedCollectionCodable``), or 0: its containers
     /// keep their order.
     var canonicalGroup: Int
     var arrayEncoder: (any BinaryArrayEncodable.Type)?
     var arrayDecoder: (any BinaryArrayDecodable.Type)?
-    /// The type is the standard library's key of dictionaries encoded as keyed containers
-    /// (`[String: V]`, `[Int: V]`, `CodingKeyRepresentable` keys): a container keyed by it
-    /// is canonicalized even when a wrapper forwards its `encode(to:)` to the dictionary's.
-    var isDictionaryCodingKey: Bool
 
-    init(_ type: any Any.Type) {
-        canonicalGroup = (type as? any UnorderedCollectionCodable.Type)?.canonicalGroupSize ?? 0
-        arrayEncoder = type as? any BinaryArrayEncodable.Type
-        arrayDecoder = type as? any BinaryArrayDecodable.Type
-        isDictionaryCodingKey = type is any CodingKey.Type && String(reflecting: type) == "Swift._DictionaryCodingKey"
+    /// Looks up what `direction` needs, and no more: a conformance a type lacks is the costly
+    /// lookup (the runtime scans every conformance record of the process before it caches the
+    /// miss), and a process that upgrades encodes its state once, so each first use counts.
+    init(_ type: any Any.Type, for direction: Direction) {
+        switch direction {
+        case .encoding:
+            arrayEncoder = type as? any BinaryArrayEncodable.Type
+            arrayDecoder = nil
+            // An array the codec writes as such keeps its order: no second lookup.
+            canonicalGroup = arrayEncoder != nil
+                ? 0 : (type as? any UnorderedCollectionCodable.Type)?.canonicalGroupSize ?? 0
+        case .decoding:
+            // Decoding reads entries in the order they were written: no canonical order to keep.
+            arrayEncoder = nil
+            arrayDecoder = type as? any BinaryArrayDecodable.Type
+            canonicalGroup = 0
+        }
+    }
+
+    /// Whether `keyType` is the standard library's key of dictionaries encoded as keyed
+    /// containers (`[String: V]`, `[Int: V]`, `CodingKeyRepresentable` keys): a container keyed
+    /// by it is canonicalized even when a wrapper forwards its `encode(to:)` to the dictionary's.
+    ///
+    /// The type is internal to the standard library, so it is known by its name; `_typeName`
+    /// reads the name from the metadata, where `String(reflecting:)` would first ask the
+    /// metatype for half a dozen printing protocols it does not have.
+    static func isDictionaryCodingKey(_ keyType: any CodingKey.Type) -> Bool {
+        _typeName(keyType, qualified: true) == "Swift._DictionaryCodingKey"
     }
 }
 
