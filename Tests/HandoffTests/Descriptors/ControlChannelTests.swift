@@ -1,10 +1,10 @@
 import CHandoff
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The control channel over a real socket pair, in one process.
 @Suite("Descriptors over a control channel")

@@ -1,10 +1,10 @@
 import CHandoff
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The handover's reading of `STATE` frames over a real socket pair, in one process: each run
 /// of frames arrives as the envelope it carries, or as a typed error.

@@ -1,9 +1,9 @@
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 @Suite("Binary codec: determinism and hostile input", .offCooperativePool)
 struct BinaryCodecHostileInputTests {

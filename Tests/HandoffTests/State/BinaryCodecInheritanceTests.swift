@@ -1,9 +1,9 @@
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 @Suite("Binary codec: class hierarchies, super encoders and containers used out of order", .offCooperativePool)
 struct BinaryCodecInheritanceTests {

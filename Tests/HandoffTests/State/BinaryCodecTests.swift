@@ -1,9 +1,9 @@
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// Encodes and decodes `value`, expecting it back unchanged.
 func binaryRoundTrip<T: Codable & Equatable>(_ value: T, sourceLocation: SourceLocation = #_sourceLocation) throws -> [UInt8] {

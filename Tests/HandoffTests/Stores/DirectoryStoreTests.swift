@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The directory store in one process: offers, claims, refusals, expiry, notifications.
 @Suite("DirectoryStore")

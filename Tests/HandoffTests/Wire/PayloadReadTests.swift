@@ -1,8 +1,8 @@
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// What a reader that takes a frame's payload itself relies on: the decoder hands over a checked
 /// header and the bytes it buffered, and one pass over the payload serves two checksums.
