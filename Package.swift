@@ -202,7 +202,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HandoffTestingTests",
-            dependencies: ["HandoffTesting", "Handoff", "HandoffSystem"],
+            dependencies: ["HandoffTesting", "Handoff", "HandoffSystem", "HandoffTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

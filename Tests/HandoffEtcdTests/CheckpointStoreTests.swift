@@ -9,7 +9,7 @@ import Testing
 
 /// Crash-durable checkpoints in a store: owned by the live process, claimable exactly once when
 /// it is gone.
-@Suite("Checkpoints in a store", .timeLimit(.minutes(1)))
+@Suite("Checkpoints in a store", .timeLimit(.minutes(1)), .offCooperativePool)
 struct CheckpointStoreTests {
     @Test("etcd: a live holder's checkpoint cannot be claimed; once its owner lease is gone it is claimed exactly once")
     func etcd() async throws {

@@ -10,7 +10,7 @@ import HandoffTesting
 
 /// The users' conformance suite (HandoffTesting) against the etcd store: the second store
 /// the suite is held to, besides the directory store of its own tests.
-@Suite("EtcdStore conformance")
+@Suite("EtcdStore conformance", .offCooperativePool)
 struct EtcdConformanceTests {
     @Test("an EtcdStore, with a second client on the same prefix as the other process, keeps every promise", .timeLimit(.minutes(2)))
     func etcdStoreConforms() async throws {

@@ -8,7 +8,7 @@ import Testing
 @testable import HandoffEtcdTestSupport
 
 /// An etcd store against a real etcd (shared by these tests; each has a key prefix of its own).
-@Suite("EtcdStore")
+@Suite("EtcdStore", .offCooperativePool)
 struct EtcdStoreTests {
     /// A store on the shared server under a fresh prefix.
     static func store(_ adjust: (inout EtcdConfiguration) -> Void = { _ in }) async throws -> (EtcdStore, EtcdTestServer, String) {

@@ -11,7 +11,7 @@ import Testing
 /// (`--client-cert-auth`), with a CA, server and client certificates made by `openssl` for the
 /// test. The server's certificate names `localhost` only, so `https://127.0.0.1:…` reaches the
 /// same server under a name the certificate does not carry.
-@Suite("EtcdStore over TLS", .serialized)
+@Suite("EtcdStore over TLS", .serialized, .offCooperativePool)
 struct EtcdTLSTests {
     @Test("with the right client certificate, an offer is claimed and committed over https")
     func mutualTLS() async throws {

@@ -8,7 +8,7 @@ import Testing
 @testable import HandoffEtcdTestSupport
 
 /// Running registries that follow a store's offers: each offer is merged by exactly one.
-@Suite("Late claims", .timeLimit(.minutes(2)))
+@Suite("Late claims", .timeLimit(.minutes(2)), .offCooperativePool)
 struct LateClaimTests {
     @Test("three running processes follow one etcd store: each of 100 offers is merged by exactly one of them")
     func etcdExactlyOnce() async throws {

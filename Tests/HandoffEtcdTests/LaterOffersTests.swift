@@ -9,7 +9,7 @@ import Testing
 
 /// An offer waiting for a label and key never refuses the next one: both stores keep both and
 /// claim them oldest first.
-@Suite("Later offers")
+@Suite("Later offers", .offCooperativePool)
 struct LaterOffersTests {
     @Test("EtcdStore: a second and third offer are kept beside the first and claimed oldest first, a released one in its place")
     func etcd() async throws {

@@ -11,7 +11,7 @@ import Testing
 
 /// Every seed of the fuzz corpora and every input a fuzzer ever crashed on (Fixtures/fuzz/),
 /// through the same targets Scripts/fuzz/run.sh fuzzes: a violated invariant traps.
-@Suite("Fuzz corpora replayed", .offCooperativePool)
+@Suite("Fuzz corpora replayed", .offCooperativePool(background: true))
 struct FuzzReplayTests {
     static let root = FixtureFiles.url("fuzz")
 

@@ -9,7 +9,7 @@ import Testing
 /// The bounded HTTP/1.1 parser against mutated and random input: it never crashes, never reads
 /// out of bounds, never claims more bytes than it was given, and answers the same whether the
 /// bytes come whole or a prefix at a time.
-@Suite("HTTP/1.1 parser fuzzing", .offCooperativePool)
+@Suite("HTTP/1.1 parser fuzzing", .offCooperativePool(background: true))
 struct HTTPParserFuzzTests {
     /// A small deterministic generator (SplitMix64), so a failure reproduces.
     struct Generator: RandomNumberGenerator {

@@ -9,7 +9,7 @@ import Testing
 /// handover against a model of what the mailbox must do. Every step runs without waiting — a
 /// receive is only asked for when the model says it can be answered at once — so a seed always
 /// replays the same run.
-@Suite("Mailbox invariants under random interleavings")
+@Suite("Mailbox invariants under random interleavings", .offCooperativePool(background: true))
 struct MailboxPropertyTests {
     /// SplitMix64: small, fast, and the same everywhere.
     struct SeededGenerator: RandomNumberGenerator {

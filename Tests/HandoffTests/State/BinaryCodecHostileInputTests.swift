@@ -5,7 +5,7 @@ import Testing
 @testable import HandoffTestSupport
 @testable import HandoffCoreTestSupport
 
-@Suite("Binary codec: determinism and hostile input", .offCooperativePool)
+@Suite("Binary codec: determinism and hostile input", .offCooperativePool(background: true))
 struct BinaryCodecHostileInputTests {
     /// A small seeded generator (SplitMix64), so a failing mutation can be replayed.
     struct SplitMix64: RandomNumberGenerator {

@@ -5,7 +5,7 @@ import Testing
 @testable import HandoffTestSupport
 @testable import HandoffCoreTestSupport
 
-@Suite("Binary codec: class hierarchies, super encoders and containers used out of order", .offCooperativePool)
+@Suite("Binary codec: class hierarchies, super encoders and containers used out of order", .offCooperativePool(background: true))
 struct BinaryCodecInheritanceTests {
     class Animal: Codable, Equatable {
         var name: String

@@ -13,7 +13,7 @@ func binaryRoundTrip<T: Codable & Equatable>(_ value: T, sourceLocation: SourceL
     return bytes
 }
 
-@Suite("Binary codec round trips", .offCooperativePool)
+@Suite("Binary codec round trips", .offCooperativePool(background: true))
 struct BinaryCodecTests {
     struct Integers: Codable, Equatable {
         var int: Int, int8: Int8, int16: Int16, int32: Int32, int64: Int64

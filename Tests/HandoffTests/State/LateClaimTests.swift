@@ -7,7 +7,7 @@ import Testing
 @testable import HandoffCoreTestSupport
 
 /// Running registries that follow a store's offers: each offer is merged by exactly one.
-@Suite("Late claims", .timeLimit(.minutes(2)))
+@Suite("Late claims", .timeLimit(.minutes(2)), .offCooperativePool)
 struct LateClaimTests {
     @Test("three followers of one directory store: each of 100 offers is merged by exactly one of them")
     func directoryExactlyOnce() async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// Crash-durable checkpoints in a store: owned by the live process, claimable exactly once when
 /// it is gone.
-@Suite("Checkpoints in a store", .timeLimit(.minutes(1)))
+@Suite("Checkpoints in a store", .timeLimit(.minutes(1)), .offCooperativePool)
 struct CheckpointStoreTests {
     @Test("directory: this process's checkpoint is not claimable; one whose owner is gone is claimed exactly once; removal removes")
     func directory() async throws {

@@ -6,7 +6,7 @@ import Testing
 @testable import HandoffCoreTestSupport
 
 /// The directory store in one process: offers, claims, refusals, expiry, notifications.
-@Suite("DirectoryStore")
+@Suite("DirectoryStore", .offCooperativePool)
 struct DirectoryStoreTests {
     @Test("an offer is claimed once and committed; a second claim gets nothing")
     func roundTrip() async throws {

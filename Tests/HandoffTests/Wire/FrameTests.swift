@@ -4,7 +4,7 @@ import Testing
 @testable import HandoffTestSupport
 @testable import HandoffCoreTestSupport
 
-@Suite("Frames of the control channel", .offCooperativePool)
+@Suite("Frames of the control channel", .offCooperativePool(background: true))
 struct FrameTests {
     @Test("a frame round-trips, fed one byte at a time", arguments: FrameType.allCases)
     func roundTrip(type: FrameType) throws {

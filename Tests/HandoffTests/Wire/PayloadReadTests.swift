@@ -6,7 +6,7 @@ import Testing
 
 /// What a reader that takes a frame's payload itself relies on: the decoder hands over a checked
 /// header and the bytes it buffered, and one pass over the payload serves two checksums.
-@Suite("Reading a frame's payload outside the decoder", .offCooperativePool)
+@Suite("Reading a frame's payload outside the decoder", .offCooperativePool(background: true))
 struct PayloadReadTests {
     @Test("combining two checksums gives the checksum of the concatenation", arguments: [0, 1, 7, 8, 4095, (1 << 20) + 3])
     func combine(secondLength: Int) {
