@@ -126,14 +126,83 @@ let package = Package(
             path: "Scripts/bench/HandoffBench",
             swiftSettings: swiftSettings
         ),
+        // Test support: helpers shared by the test targets, one target per layer they need, so
+        // a layer's tests link nothing above it. Built for the tests only: every file is inside
+        // `#if DEBUG` (tests build debug, where every module is testable and Swift Testing is
+        // found), so a release build of the package compiles these targets empty.
+        // Processes, sockets, fixtures' files, deadlines, the off-the-cooperative-pool trait.
+        .target(
+            name: "HandoffTestSupport",
+            dependencies: ["HandoffSystem", "CHandoff"],
+            path: "Tests/HandoffTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // Envelopes, sample state and the store scenarios the core's and etcd's tests share.
+        .target(
+            name: "HandoffCoreTestSupport",
+            dependencies: ["Handoff", "HandoffSystem", "HandoffTestSupport"],
+            path: "Tests/HandoffCoreTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // Scripted services and the runner configuration for the framework's tests.
+        .target(
+            name: "HandoffServicesTestSupport",
+            dependencies: ["HandoffServices", "Handoff", "HandoffSystem", "HandoffTestSupport"],
+            path: "Tests/HandoffServicesTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // A real etcd for the tests (installed from Debian's etcd-server if missing).
+        .target(
+            name: "HandoffEtcdTestSupport",
+            dependencies: ["HandoffEtcd", "Handoff", "HandoffSystem", "HandoffTestSupport"],
+            path: "Tests/HandoffEtcdTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // One test target per module. The system layer: the seam, checksums, socket endpoints.
+        .testTarget(
+            name: "HandoffSystemTests",
+            dependencies: ["HandoffSystem", "HandoffTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // The core, without the process framework: descriptors, wire, upgrade, state, stores,
+        // systemd, keeper messages, connections.
         .testTarget(
             name: "HandoffTests",
-            dependencies: ["Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "HandoffTesting", "CHandoff"],
+            dependencies: ["Handoff", "HandoffSystem", "CHandoff", "HandoffTestSupport", "HandoffCoreTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // The process framework: lifecycle, supervision, mailbox, health, logging.
+        .testTarget(
+            name: "HandoffServicesTests",
+            dependencies: ["HandoffServices", "Handoff", "HandoffSystem", "HandoffTestSupport", "HandoffServicesTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // Operations: the admin endpoint, the HTTP engine, control, options, metrics.
+        .testTarget(
+            name: "HandoffOperationsTests",
+            dependencies: ["HandoffOperations", "HandoffServices", "Handoff", "HandoffSystem", "HandoffTestSupport", "HandoffServicesTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // The etcd store against a real etcd, TLS included.
+        .testTarget(
+            name: "HandoffEtcdTests",
+            dependencies: ["HandoffEtcd", "Handoff", "HandoffSystem", "HandoffTesting", "HandoffTestSupport", "HandoffCoreTestSupport", "HandoffEtcdTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // End to end: the built programs and fixtures driven as real processes (upgrades,
+        // rolling deploys, the fault sweep, hostile peers, the keeper, handoffctl), and the fuzz
+        // corpora replayed through every layer's parsers.
+        .testTarget(
+            name: "HandoffIntegrationTests",
+            dependencies: [
+                "Handoff", "HandoffServices", "HandoffOperations", "HandoffSystem", "HandoffEtcd", "CHandoff",
+                "HandoffTestSupport", "HandoffCoreTestSupport", "HandoffEtcdTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HandoffTestingTests",
-            dependencies: ["HandoffTesting", "Handoff", "HandoffSystem"],
+            dependencies: ["HandoffTesting", "Handoff", "HandoffSystem", "HandoffTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault sweep, repeated: every step of the upgrade protocol × {old, new process} ×
 # {SIGKILL, stop, malformed frame}, REPETITIONS times each (default 20), through the test
-# "A fault at every protocol step" (Tests/HandoffTests/Faults/FaultSweepTests.swift). Each
+# "A fault at every protocol step" (Tests/HandoffIntegrationTests/Faults/FaultSweepTests.swift). Each
 # repetition checks that exactly one process serves on with the right count, that no
 # descriptor leaked, and that the next upgrade succeeds. Prints cases × repetitions and the
 # outcome; exits non-zero if any repetition failed.

@@ -1,5 +1,5 @@
 // libFuzzer's entry points for the Handoff fuzz build (Scripts/fuzz/run.sh). The target is
-// chosen by HANDOFF_FUZZ_TARGET; its logic is Tests/HandoffTests/Fuzz/FuzzTargets.swift.
+// chosen by HANDOFF_FUZZ_TARGET; its logic is Tests/HandoffIntegrationTests/Fuzz/FuzzTargets.swift.
 @testable import Handoff
 @testable import HandoffEtcd
 #if canImport(Glibc)

@@ -7,7 +7,7 @@
 #   http-server  the HTTP engine's loop handler, played a connection sequence (bytes in
 #             pieces, reads, half-close) over a socketpair
 #   etcd      the etcd store's HTTP/1.1 answer reader (over a socket) and the gateway's JSON
-# The targets' logic is Tests/HandoffTests/Fuzz/FuzzTargets.swift; `swift test` replays every
+# The targets' logic is Tests/HandoffIntegrationTests/Fuzz/FuzzTargets.swift; `swift test` replays every
 # seed and every regression input through it (FuzzReplayTests).
 #
 #   Scripts/fuzz/run.sh [--runs N] [TARGET...]   N executions per target (default 1000000);
@@ -50,7 +50,7 @@ swiftc "${SWIFT_FLAGS[@]}" -module-name Handoff -wmo -emit-module -emit-module-p
 swiftc "${SWIFT_FLAGS[@]}" -module-name HandoffEtcd -wmo -emit-module -emit-module-path "$OUT/mod/HandoffEtcd.swiftmodule" \
     -c $(find Sources/HandoffEtcd -name '*.swift' | sort) -o "$OUT/obj/HandoffEtcd.o"
 swiftc "${SWIFT_FLAGS[@]}" -module-name HandoffFuzz \
-    Tests/HandoffTests/Fuzz/FuzzTargets.swift Tests/HandoffTests/Fuzz/FuzzTargets+HTTPServer.swift Scripts/fuzz/FuzzMain.swift Scripts/fuzz/FuzzSeeds.swift \
+    Tests/HandoffIntegrationTests/Fuzz/FuzzTargets.swift Tests/HandoffIntegrationTests/Fuzz/FuzzTargets+HTTPServer.swift Scripts/fuzz/FuzzMain.swift Scripts/fuzz/FuzzSeeds.swift \
     "$OUT"/obj/*.o -lFoundationNetworking -o "$OUT/handoff-fuzz" 2>&1 | grep -v "ld.gold: warning: Cannot export local symbol" || true
 [ -x "$OUT/handoff-fuzz" ] || { echo "the fuzz binary did not build" >&2; exit 1; }
 

@@ -1,8 +1,9 @@
 import Handoff
 import HandoffTesting
 import Testing
+@testable import HandoffTestSupport
 
-@Suite("HandoffAwareChecks")
+@Suite("HandoffAwareChecks", .offCooperativePool)
 struct AwareChecksTests {
     @Test("a counter round-trips, migrates from version 1, and refuses version 3 state")
     func counterPasses() async throws {

@@ -2,8 +2,9 @@ import Foundation
 import Handoff
 import HandoffTesting
 import Testing
+@testable import HandoffTestSupport
 
-@Suite("HandoffStoreConformance")
+@Suite("HandoffStoreConformance", .offCooperativePool)
 struct StoreConformanceTests {
     @Test("a DirectoryStore, with a second instance on its directory as the other process, keeps every promise")
     func directoryStoreConforms() async throws {

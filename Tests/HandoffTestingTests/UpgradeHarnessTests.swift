@@ -1,8 +1,9 @@
 import Handoff
 import HandoffTesting
 import Testing
+@testable import HandoffTestSupport
 
-@Suite("UpgradeHarness")
+@Suite("UpgradeHarness", .offCooperativePool(background: true))
 struct UpgradeHarnessTests {
     @Test("a counter's state is carried to the new instance; state nobody takes is reported, not applied")
     func carriesCounter() async throws {

@@ -1,10 +1,10 @@
 import Glibc
-import Handoff
 import Synchronization
 import Testing
-import HandoffSystem
-import HandoffServices
-import HandoffOperations
+@testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// A connection that does what it is told through the registry, at once or when released.
 private final class FakeConnection: DrainableConnection {

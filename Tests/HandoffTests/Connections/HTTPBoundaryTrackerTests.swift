@@ -1,8 +1,8 @@
-import Handoff
 import Testing
-import HandoffSystem
-import HandoffServices
-import HandoffOperations
+@testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The request-boundary tracker on hostile byte streams, fed in every way a socket could split
 /// them.

@@ -1,13 +1,13 @@
 import CHandoff
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The control channel over a real socket pair, in one process.
-@Suite("Descriptors over a control channel")
+@Suite("Descriptors over a control channel", .offCooperativePool(background: true))
 struct ControlChannelTests {
     private func pair(expectPeer peer: pid_t? = getpid(), acceptsDescriptors: Bool = true) throws -> (sender: ControlChannel, receiver: ControlChannel) {
         var fds: [CInt] = [-1, -1]

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 @Suite("The descriptor registry", .offCooperativePool)
 struct DescriptorsTests {

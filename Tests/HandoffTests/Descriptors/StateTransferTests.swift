@@ -1,15 +1,15 @@
 import CHandoff
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The handover's reading of `STATE` frames over a real socket pair, in one process: each run
 /// of frames arrives as the envelope it carries, or as a typed error.
 /// Serialized and light on descriptors, to keep the suite's load on dispatch small.
-@Suite("State envelopes over a control channel", .serialized)
+@Suite("State envelopes over a control channel", .serialized, .offCooperativePool(background: true))
 struct StateTransferTests {
     private func pair(maxFramePayload: Int = 1 << 20) throws -> (sender: ControlChannel, receiver: ControlChannel) {
         var fds: [CInt] = [-1, -1]

@@ -1,8 +1,8 @@
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The keeper reads sd_notify datagrams in place; what it acts on and what it passes upward.
 @Suite("keeper notification messages", .offCooperativePool)

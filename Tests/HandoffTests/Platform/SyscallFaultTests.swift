@@ -2,6 +2,8 @@ import Glibc
 import Testing
 @testable import Handoff
 @testable import HandoffSystem
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// Failures injected into real system calls, in-process: what a full disk, an interrupted call or
 /// a process out of descriptors does to the code above the seam.
@@ -55,16 +57,5 @@ struct SyscallFaultTests {
         #expect(faults.unused.isEmpty)
         let fd = try descriptors.listener(address, name: "http")
         #expect(fd >= 0)
-    }
-
-    @Test("EAGAIN is not retried as EINTR is: the caller sees it, typed")
-    func wouldBlockReachesTheCaller() throws {
-        let faults = SyscallFaults([.init("getpid", .wouldBlock)])
-        let error = #expect(throws: HandoffError.self) {
-            try faults.inject { try Syscall.check("getpid") { getpid() } }
-        }
-        #expect(error?.errno == .wouldBlock)
-        // Outside the scope nothing is injected.
-        #expect(try Syscall.check("getpid") { getpid() } == getpid())
     }
 }

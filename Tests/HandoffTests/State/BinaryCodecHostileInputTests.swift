@@ -1,11 +1,11 @@
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
-@Suite("Binary codec: determinism and hostile input", .offCooperativePool)
+@Suite("Binary codec: determinism and hostile input", .offCooperativePool(background: true))
 struct BinaryCodecHostileInputTests {
     /// A small seeded generator (SplitMix64), so a failing mutation can be replayed.
     struct SplitMix64: RandomNumberGenerator {

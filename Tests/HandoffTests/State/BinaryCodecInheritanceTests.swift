@@ -1,11 +1,11 @@
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
-@Suite("Binary codec: class hierarchies, super encoders and containers used out of order", .offCooperativePool)
+@Suite("Binary codec: class hierarchies, super encoders and containers used out of order", .offCooperativePool(background: true))
 struct BinaryCodecInheritanceTests {
     class Animal: Codable, Equatable {
         var name: String

@@ -1,9 +1,9 @@
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// Encodes and decodes `value`, expecting it back unchanged.
 func binaryRoundTrip<T: Codable & Equatable>(_ value: T, sourceLocation: SourceLocation = #_sourceLocation) throws -> [UInt8] {
@@ -13,7 +13,7 @@ func binaryRoundTrip<T: Codable & Equatable>(_ value: T, sourceLocation: SourceL
     return bytes
 }
 
-@Suite("Binary codec round trips", .offCooperativePool)
+@Suite("Binary codec round trips", .offCooperativePool(background: true))
 struct BinaryCodecTests {
     struct Integers: Codable, Equatable {
         var int: Int, int8: Int8, int16: Int16, int32: Int32, int64: Int64

@@ -1,34 +1,25 @@
 import Foundation
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The sample envelopes under `Fixtures/envelopes`, written by an earlier build: the format must
 /// keep reading them. (Set HANDOFF_WRITE_FIXTURES=1 and run this suite to write them anew after
 /// a deliberate format change.)
 @Suite("Sample envelopes in Fixtures", .serialized, .offCooperativePool)
 struct EnvelopeFixtureTests {
-    static let directory = FixtureFiles.url("envelopes")
-
-    static func envelope<T: Encodable>(_ value: T, version: Int, codec: HandoffCodec = .binary) throws -> Envelope {
-        let header = EnvelopeHeader(
-            label: "tally", key: "", stateVersion: version, oldestReaderVersion: version, codec: codec,
-            createdAtNanoseconds: 1_763_700_000_000_000_000, producer: Envelope.Producer(pid: 4242, host: "fixture-host", build: "fixture-build"))
-        return Envelope(header: header, payload: try StateCodec.encode(value, codec: codec))
-    }
-
     /// What each file holds, made from values: a current envelope, an older one, the current
     /// one in JSON, and the current one with one payload byte flipped.
     static func expected() throws -> [String: [UInt8]] {
-        let current = try envelope(Shapes.V3(total: 41, unit: "items", history: [1, 2, 3]), version: 3).encoded()
+        let current = try SampleEnvelopes.envelope(Shapes.V3(total: 41, unit: "items", history: [1, 2, 3]), version: 3).encoded()
         var corrupt = current
         corrupt[corrupt.count - 6] ^= 0x10
         return [
             "tally-v3.hoff": current,
-            "tally-v1.hoff": try envelope(Shapes.V1(count: 41), version: 1).encoded(),
-            "tally-v3-json.hoff": try envelope(Shapes.V3(total: 41, unit: "items", history: [1, 2, 3]), version: 3, codec: .json).encoded(),
+            "tally-v1.hoff": try SampleEnvelopes.envelope(Shapes.V1(count: 41), version: 1).encoded(),
+            "tally-v3-json.hoff": try SampleEnvelopes.envelope(Shapes.V3(total: 41, unit: "items", history: [1, 2, 3]), version: 3, codec: .json).encoded(),
             "tally-corrupt.hoff": corrupt,
         ]
     }
@@ -37,10 +28,10 @@ struct EnvelopeFixtureTests {
     func formatIsStable() throws {
         let expected = try Self.expected()
         if ProcessInfo.processInfo.environment["HANDOFF_WRITE_FIXTURES"] == "1" {
-            for (name, bytes) in expected { try Data(bytes).write(to: Self.directory.appendingPathComponent(name)) }
+            for (name, bytes) in expected { try Data(bytes).write(to: SampleEnvelopes.directory.appendingPathComponent(name)) }
         }
         for (name, bytes) in expected {
-            let stored = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent(name)))
+            let stored = try [UInt8](Data(contentsOf: SampleEnvelopes.directory.appendingPathComponent(name)))
             #expect(stored == bytes, "\(name) differs from what this build writes")
         }
     }
@@ -49,7 +40,7 @@ struct EnvelopeFixtureTests {
         ("tally-v3.hoff", true), ("tally-v1.hoff", true), ("tally-v3-json.hoff", true), ("tally-corrupt.hoff", false),
     ])
     func samplesRestore(name: String, readable: Bool) async throws {
-        let bytes = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent(name)))
+        let bytes = try [UInt8](Data(contentsOf: SampleEnvelopes.directory.appendingPathComponent(name)))
         guard readable else {
             #expect {
                 try Envelope(decoding: bytes)

@@ -1,8 +1,8 @@
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 @Suite("Envelopes", .offCooperativePool)
 struct EnvelopeTests {

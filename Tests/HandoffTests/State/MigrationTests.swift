@@ -1,16 +1,9 @@
-@testable import Handoff
 import Synchronization
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
-
-/// Three shapes of one kind of state, as three releases of a program would have them.
-enum Shapes {
-    struct V1: Codable, Sendable { var count: Int }
-    struct V2: Codable, Sendable { var count: Int; var unit: String }
-    struct V3: Codable, Sendable { var total: Int64; var unit: String; var history: [Int64] }
-}
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 final class Tally: HandoffAware {
     typealias State = Shapes.V3

@@ -2,11 +2,11 @@ import Foundation
 import Testing
 @testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The directory store in one process: offers, claims, refusals, expiry, notifications.
-@Suite("DirectoryStore")
+@Suite("DirectoryStore", .offCooperativePool)
 struct DirectoryStoreTests {
     @Test("an offer is claimed once and committed; a second claim gets nothing")
     func roundTrip() async throws {

@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// The notifications the state machine decides, event by event, without a process.
 @Suite("systemd notification decisions")

@@ -1,12 +1,12 @@
-@testable import Handoff
 import Testing
+@testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
-@testable import HandoffOperations
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
 
 /// What a reader that takes a frame's payload itself relies on: the decoder hands over a checked
 /// header and the bytes it buffered, and one pass over the payload serves two checksums.
-@Suite("Reading a frame's payload outside the decoder", .offCooperativePool)
+@Suite("Reading a frame's payload outside the decoder", .offCooperativePool(background: true))
 struct PayloadReadTests {
     @Test("combining two checksums gives the checksum of the concatenation", arguments: [0, 1, 7, 8, 4095, (1 << 20) + 3])
     func combine(secondLength: Int) {

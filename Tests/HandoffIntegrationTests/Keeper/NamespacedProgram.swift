@@ -1,0 +1,152 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Handoff
+@testable import HandoffSystem
+@testable import HandoffServices
+@testable import HandoffOperations
+@testable import HandoffEtcd
+@testable import HandoffTestSupport
+@testable import HandoffCoreTestSupport
+@testable import HandoffEtcdTestSupport
+
+/// A program run as PID 1 of a PID namespace of its own, the way a container without an init
+/// runs it: `unshare --pid --fork --mount-proc --kill-child PROGRAM ARGS…`.
+///
+/// The pids the program prints are the namespace's; this class only ever signals host pids,
+/// found from the host's `/proc`: the namespace's PID 1 is `unshare`'s only child, and every
+/// other process of the namespace descends from it.
+final class NamespacedProgram: Sendable {
+    let directory: URL
+    private let process: Process
+    /// What the program printed; shared with the reader thread.
+    private final class Lines: Sendable {
+        let all = Mutex<[String]>([])
+    }
+    private let log = Lines()
+
+    /// Starts `executable` (default: the built `program`) with `arguments`; `environment` is
+    /// added to the test's own. Lines are those on stdout that start with `program`.
+    init(program: String = "handoff-demo", executable: URL? = nil, arguments: [String], environment extra: [String: String] = [:]) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
+            Issue.record("unshare(1) is missing: apt-get install -y util-linux")
+            throw FixtureError.timedOut
+        }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("handoff-keeper-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        var options = ["--pid", "--fork", "--mount-proc", "--kill-child"]
+        if getuid() != 0 { options.insert("--map-root-user", at: 0) }
+        process.arguments = options + [(executable ?? FixtureProcess.binary(program)).path] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_RUNTIME_DIR"] = directory.path
+        environment.removeValue(forKey: "NOTIFY_SOCKET")
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        let errors = directory.appendingPathComponent("stderr.log")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        let reader = pipe.fileHandleForReading
+        let prefix = program + " "
+        Thread { [log] in
+            var pending = Data()
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let text = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    if text.hasPrefix(prefix) { log.all.withLock { $0.append(text) } }
+                }
+            }
+        }.start()
+    }
+
+    deinit {
+        // unshare's --kill-child ends PID 1, and with it the whole namespace.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if ProcessInfo.processInfo.environment["HANDOFF_TEST_KEEP"] != "1" {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    var lineCount: Int { log.all.withLock { $0.count } }
+    var allLines: [String] { log.all.withLock { $0 } }
+
+    /// Waits for a line containing `text` (and `generation=N` if given) after the first `start`.
+    @discardableResult
+    func waitFor(_ text: String, generation: Int? = nil, after start: Int = 0, timeout: Duration = .seconds(30),
+                 sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        var found: String?
+        try FixtureProcess.waitUntil("a line with \(text.debugDescription) (generation \(generation.map(String.init) ?? "any"));\n\(allLines.joined(separator: "\n"))",
+                                     timeout: timeout, sourceLocation: sourceLocation) {
+            found = log.all.withLock { $0.dropFirst(start).first { $0.contains(text) && (generation == nil || $0.contains(" generation=\(generation!) ")) } }
+            return found != nil
+        }
+        return found!
+    }
+
+    /// The port the demo listens on, from its first `listening=` line.
+    func port() throws -> UInt16 {
+        let line = try waitFor("listening=", generation: 1)
+        return UInt16(FixtureProcess.field("listening", in: line)!.split(separator: ":").last!)!
+    }
+
+    /// The host pid of the namespace's PID 1 (the keeper, or the program itself).
+    func pidOne(sourceLocation: SourceLocation = #_sourceLocation) throws -> pid_t {
+        var pid: pid_t?
+        try FixtureProcess.waitUntil("unshare's child", sourceLocation: sourceLocation) {
+            pid = NamespacedProgram.children(of: process.processIdentifier).first
+            return pid != nil
+        }
+        return pid!
+    }
+
+    /// Every process below `pid` (host pids), children of all its threads, recursively.
+    static func descendants(of pid: pid_t) -> [pid_t] {
+        children(of: pid).flatMap { [$0] + descendants(of: $0) }
+    }
+
+    static func children(of pid: pid_t) -> [pid_t] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { task -> [pid_t] in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+    }
+
+    /// The state letter of `/proc/<pid>/stat` ("Z" for a zombie), or `nil` if it is gone.
+    static func state(of pid: pid_t) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(close, offsetBy: 2)]
+    }
+
+    /// Waits until exactly one process lives below PID 1 and none is a zombie; returns it.
+    @discardableResult
+    func waitForOneServer(sourceLocation: SourceLocation = #_sourceLocation) throws -> pid_t {
+        let keeper = try pidOne(sourceLocation: sourceLocation)
+        var seen: [(pid_t, Character?)] = []
+        do {
+            try FixtureProcess.waitUntil("one server process and no zombie below PID 1", sourceLocation: sourceLocation) {
+                seen = NamespacedProgram.descendants(of: keeper).map { ($0, NamespacedProgram.state(of: $0)) }
+                return seen.count == 1 && seen[0].1 != "Z" && seen[0].1 != nil
+            }
+        } catch {
+            Issue.record("below PID 1: \(seen)", sourceLocation: sourceLocation)
+            throw error
+        }
+        return seen[0].0
+    }
+
+    /// Waits for `unshare` to exit; returns its status (PID 1's, which it passes on).
+    func waitForExit(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation) throws -> Int32 {
+        try FixtureProcess.waitUntil("PID 1 to exit", timeout: timeout, sourceLocation: sourceLocation) { !process.isRunning }
+        return process.terminationStatus
+    }
+}
