@@ -38,6 +38,13 @@ public struct UpgraderService: ManagedService {
         self.onReady = onReady
     }
 
+    /// Registers the upgrade metrics before the services after this one start, so that a scrape
+    /// of `/metrics` never sees the process without them.
+    public func initialize() async throws {
+        guard let runner = RunnerContext.current?.runner else { return }  // `run()` says why
+        _ = UpgradeMetrics(registry: runner.metrics, generation: upgrader.generation)
+    }
+
     /// Readies the upgrader once every service runs, then upgrades on SIGHUP until replaced.
     /// - Throws: ``HandoffError/Code/invalidArgument`` outside a ``ServiceRunner``; what
     ///   ``Upgrader/ready()`` or ``Upgrader/run(participant:)`` throw.
@@ -45,7 +52,7 @@ public struct UpgraderService: ManagedService {
         guard let context = RunnerContext.current, let runner = context.runner else {
             throw HandoffError(.invalidArgument, "UpgraderService runs inside a ServiceRunner")
         }
-        let metrics = UpgradeMetrics(registry: runner.metrics, generation: upgrader.generation)
+        let metrics = UpgradeMetrics(registry: runner.metrics, generation: upgrader.generation)  // the same families
         do {
             try upgrader.state.register(runner.metrics)
         } catch let error as HandoffError where error.code == .duplicateRegistration {
