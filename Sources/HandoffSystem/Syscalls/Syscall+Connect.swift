@@ -26,7 +26,7 @@ extension Syscall {
         do {
             try connect(fd, to: endpoint)
             return .connected
-        } catch where error.errno == Errno(EINPROGRESS) {
+        } catch where error.errno == .inProgress {
             return .inProgress
         }
     }

@@ -93,6 +93,13 @@ extension Syscall {
         try check(name()) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
+    /// read(2) from a non-blocking descriptor: the bytes read (0 at the end), or `nil` if none
+    /// are ready.
+    @inlinable
+    public static func readAvailable(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer, _ name: @autoclosure () -> String = "read") throws(HandoffError) -> Int? {
+        try checkUnlessWouldBlock(name()) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
     /// pread(2) at `offset`, retrying `EINTR`.
     package static func read(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, _ name: @autoclosure () -> String = "pread") throws(HandoffError) -> Int {
         try check(name()) { pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }

@@ -33,13 +33,9 @@ extension Syscall {
     /// - Throws: ``HandoffError`` naming `name` (`sendmsg(…)`) and its errno.
     @inlinable
     public static func sendMessage(_ fd: CInt, _ buffer: UnsafeRawBufferPointer, descriptors: [CInt], _ name: @autoclosure () -> String = "sendmsg") throws(HandoffError) -> Int? {
-        do {
-            return try check(name()) {
-                if descriptors.isEmpty { return Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
-                return chandoff_send_with_fds(fd, buffer.baseAddress, buffer.count, descriptors, Int32(descriptors.count))
-            }
-        } catch where error.errno == .wouldBlock {
-            return nil
+        try checkUnlessWouldBlock(name()) {
+            if descriptors.isEmpty { return Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+            return chandoff_send_with_fds(fd, buffer.baseAddress, buffer.count, descriptors, Int32(descriptors.count))
         }
     }
 
@@ -59,16 +55,15 @@ extension Syscall {
     @inlinable
     public static func receiveMessage(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer, descriptors: UnsafeMutableBufferPointer<CInt>, _ name: @autoclosure () -> String = "recvmsg") throws(HandoffError) -> ReceivedMessage? {
         var info = chandoff_received()
-        let count: Int
+        let received: Int?
         do {
-            count = try check(name()) {
+            received = try checkUnlessWouldBlock(name()) {
                 chandoff_receive(fd, buffer.baseAddress, buffer.count, descriptors.baseAddress, Int32(descriptors.count), &info)
             }
-        } catch where error.errno == .wouldBlock {
-            return nil
         } catch where error.errno == .connectionReset {
             return ReceivedMessage(count: 0, descriptorCount: 0, truncated: false, senderPID: nil)
         }
+        guard let count = received else { return nil }
         return ReceivedMessage(
             count: count, descriptorCount: Int(info.fd_count), truncated: info.truncated != 0,
             senderPID: info.has_credentials != 0 ? info.pid : nil)
@@ -76,16 +71,12 @@ extension Syscall {
 
     /// ``sendMessage(_:_:descriptors:_:)`` of `bytes`.
     package static func sendMessage(_ fd: CInt, bytes: [UInt8], descriptors: [CInt], _ name: @autoclosure () -> String = "sendmsg") throws(HandoffError) -> Int? {
-        do {
-            return try check(name()) {
+        try checkUnlessWouldBlock(name()) {
                 bytes.withUnsafeBytes { buffer in
                     descriptors.isEmpty
                         ? Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
                         : chandoff_send_with_fds(fd, buffer.baseAddress, buffer.count, descriptors, Int32(descriptors.count))
                 }
-            }
-        } catch where error.errno == .wouldBlock {
-            return nil
         }
     }
 

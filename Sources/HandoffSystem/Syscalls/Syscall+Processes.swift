@@ -141,6 +141,15 @@ package enum SystemClock {
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
+    /// The calendar fields of `nanoseconds` since the epoch, in UTC (gmtime_r(3)).
+    package static func utc(_ nanoseconds: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int) {
+        var seconds = time_t(nanoseconds / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min),
+                Int(parts.tm_sec), Int(nanoseconds % 1_000_000_000) / 1_000_000)
+    }
+
     /// `CLOCK_MONOTONIC` in nanoseconds.
     package static func monotonicNanoseconds() -> Int64 {
         var now = timespec()

@@ -90,14 +90,13 @@ extension Syscall {
     }
 
     /// accept4(2), close-on-exec (and non-blocking if asked): the connection, or `nil` when none
-    /// is waiting (`EAGAIN`) or the one that was went away first (`ECONNABORTED`).
-    package static func accept(_ fd: CInt, nonBlocking: Bool = true, _ name: @autoclosure () -> String = "accept4") throws(HandoffError) -> CInt? {
-        let flags = closeOnExecSocket | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
-        do {
-            return try check(name()) { chandoff_accept4(fd, nil, nil, flags) }
-        } catch where error.errno == .wouldBlock || error.errno == Errno(ECONNABORTED) {
-            return nil
-        }
+    /// is waiting (`EAGAIN`).
+    /// - Throws: ``HandoffError`` naming `accept4`: `ECONNABORTED` (that one went away first),
+    ///   `EMFILE`/`ENFILE`/`ENOBUFS`/`ENOMEM` (out of resources) and the rest.
+    @inlinable
+    public static func accept(_ fd: CInt, nonBlocking: Bool = true, _ name: @autoclosure () -> String = "accept4") throws(HandoffError) -> CInt? {
+        let flags = Int32(SOCK_CLOEXEC.rawValue) | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
+        return try checkUnlessWouldBlock(name()) { chandoff_accept4(fd, nil, nil, flags) }
     }
 
     /// getsockopt(2) of an `Int32` option.
@@ -155,21 +154,13 @@ extension Syscall {
     /// send(2) with `MSG_NOSIGNAL`: the bytes sent, or `nil` if the socket would block.
     @inlinable
     public static func send(_ fd: CInt, _ buffer: UnsafeRawBufferPointer, _ name: @autoclosure () -> String = "send") throws(HandoffError) -> Int? {
-        do {
-            return try check(name()) { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
-        } catch where error.errno == .wouldBlock {
-            return nil
-        }
+        try checkUnlessWouldBlock(name()) { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// recv(2): the bytes read (0 at end of stream), or `nil` if none are ready.
     @inlinable
     public static func receive(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer, _ name: @autoclosure () -> String = "recv") throws(HandoffError) -> Int? {
-        do {
-            return try check(name()) { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
-        } catch where error.errno == .wouldBlock {
-            return nil
-        }
+        try checkUnlessWouldBlock(name()) { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
     }
 
     /// sendto(2) of one datagram to `endpoint`, with `MSG_NOSIGNAL`.

@@ -41,6 +41,26 @@ public enum Syscall {
         }
     }
 
+    /// ``check(_:retryOnInterrupt:_:)`` for a non-blocking descriptor: `nil` where the call
+    /// would block (`EAGAIN`), without building an error — the common case of a non-blocking
+    /// read or write, on the hot paths.
+    @inlinable @inline(__always)
+    public static func checkUnlessWouldBlock<T: FixedWidthInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(HandoffError) -> T? {
+        while true {
+            let error: Int32
+            if SyscallFaults.armed.load(ordering: .relaxed), let faults = SyscallFaults.current, let injected = faults.take(call()) {
+                error = injected.rawValue
+            } else {
+                let result = body()
+                if result != -1 { return result }
+                error = errno
+            }
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK { return nil }
+            throw HandoffError.system(call(), errno: error)
+        }
+    }
+
     /// For calls that return an errno value (0 on success) instead of setting errno.
     @inlinable
     public static func checkReturned(_ call: String, _ body: () -> Int32) throws(HandoffError) {
