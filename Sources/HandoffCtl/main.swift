@@ -3,7 +3,6 @@
 @preconcurrency import Glibc
 #endif
 import FoundationEssentials
-import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices

@@ -95,7 +95,7 @@ extension HTTPServerHandler {
         do {
             try epoll.add(descriptor, events: interest)
         } catch {
-            _ = Glibc.close(descriptor)
+            Syscall.close(descriptor)
             return nil
         }
         let connection = HTTPConnection(descriptor: descriptor, interest: interest)
@@ -129,7 +129,7 @@ extension HTTPServerHandler {
     func close(_ connection: HTTPConnection) {
         guard forget(connection) else { return }
         if !connection.peerClosed { connection.discardPendingInput(scratch: readBuffer) }
-        _ = Glibc.close(connection.descriptor)
+        Syscall.close(connection.descriptor)
         // A descriptor and a connection slot are free again: accept what waits.
         if acceptPausedUntil != nil || (!listenersRegistered && mode == .serving) { resumeAccepting() }
     }

@@ -68,6 +68,8 @@ public struct Errno: RawRepresentable, Sendable, Hashable, CustomStringConvertib
     public static let inProgress = Errno(EINPROGRESS)
     /// `ENOTCONN`.
     public static let notConnected = Errno(ENOTCONN)
+    /// `EPROTO`.
+    public static let protocolError = Errno(EPROTO)
     /// `ENOTSOCK`.
     public static let notSocket = Errno(ENOTSOCK)
     /// `ENOSYS`.

@@ -126,6 +126,17 @@ package enum Environment {
         setenv(name, value, 1)
     }
 
+    /// Every `NAME=value` entry of `environ`, in order.
+    package static func entries() -> [String] {
+        var entries: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            entries.append(String(cString: entry))
+            pointer += 1
+        }
+        return entries
+    }
+
     /// unsetenv(3).
     package static func remove(_ name: String) {
         unsetenv(name)
