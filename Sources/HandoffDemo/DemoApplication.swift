@@ -114,7 +114,7 @@ struct DemoApplication {
         }
         services.append(UpgraderService(upgrader) { [listeners] in
             for listener in listeners {
-                log("listening=\((try? SocketName.local(of: listener)) ?? "?")")
+                log("listening=\((try? Syscall.localEndpoint(of: listener))?.address?.description ?? "?")")
             }
         })
         if let (jobs, jobsLog) = jobs {

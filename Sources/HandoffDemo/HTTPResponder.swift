@@ -158,7 +158,7 @@ struct HTTPResponder: Sendable {
         text.withUTF8Buffer { expected in
             guard expected.count == bytes.count else { return false }
             return expected.count == 0
-                || memcmp(expected.baseAddress!, bytes.baseAddress!, expected.count) == 0
+                || Memory.compare(expected.baseAddress!, bytes.baseAddress!, count: expected.count) == 0
         }
     }
 

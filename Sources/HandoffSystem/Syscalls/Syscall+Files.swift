@@ -78,6 +78,12 @@ extension Syscall {
         try check("open(\(String(cString: path)))") { Glibc.open(path, flags.rawValue | O_CLOEXEC) }
     }
 
+    /// open(2) *without* close-on-exec: a descriptor a spawned program inherits. Only for tests
+    /// of what happens to a descriptor the application forgot to mark.
+    package static func openInheritable(_ path: String, _ flags: OpenFlags) throws(HandoffError) -> CInt {
+        try check("open(\(path))") { Glibc.open(path, flags.rawValue) }
+    }
+
     /// open(2) as ``open(_:_:mode:)``, but `nil` where the file does not exist (`ENOENT`).
     package static func openIfPresent(_ path: String, _ flags: OpenFlags, mode: UInt32 = 0o600) throws(HandoffError) -> CInt? {
         do {

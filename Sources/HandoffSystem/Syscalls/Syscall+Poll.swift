@@ -13,6 +13,8 @@ public struct PollEvents: OptionSet, Sendable, Hashable {
     public static let writable = PollEvents(rawValue: Int16(POLLOUT))
     /// `POLLERR` (reported only).
     public static let error = PollEvents(rawValue: Int16(POLLERR))
+    /// `POLLNVAL` (reported only): the descriptor is not open.
+    public static let invalid = PollEvents(rawValue: Int16(POLLNVAL))
     /// `POLLHUP` (reported only).
     public static let hangUp = PollEvents(rawValue: Int16(POLLHUP))
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+@preconcurrency import Glibc
 #endif
 
 /// A signal's number, named.
@@ -91,6 +91,14 @@ extension Syscall {
         return status
     }
 
+    /// execv(2): replaces this process with `path` run with `arguments` (argv[0] included).
+    /// - Throws: ``HandoffError`` naming `execv(path)` and its errno; it returns only then.
+    package static func execute(_ path: String, _ arguments: [String]) throws(HandoffError) -> Never {
+        var argv = arguments.map { strdup($0) } + [nil]
+        let error = execv(path, &argv) == -1 ? Glibc.errno : EINVAL
+        throw HandoffError.system("execv(\(path))", errno: error)
+    }
+
     /// exit(3).
     package static func exit(_ code: Int32) -> Never {
         Glibc.exit(code)
@@ -99,6 +107,49 @@ extension Syscall {
     /// _exit(2): no atexit handlers, no flushing.
     package static func exitImmediately(_ code: Int32) -> Never {
         Glibc._exit(code)
+    }
+
+    /// signal(2) with `SIG_IGN`: `signal` no longer does anything to this process (and its
+    /// children inherit that).
+    package static func ignore(_ signal: Signal) {
+        _ = Glibc.signal(signal.rawValue, SIG_IGN)
+    }
+
+    /// raise(3): sends `signal` to this thread.
+    package static func raise(_ signal: Signal) {
+        _ = Glibc.raise(signal.rawValue)
+    }
+
+    /// pause(2) for ever: only a signal's default action (or `exit` from a handler) ends it.
+    package static func pauseForever() -> Never {
+        while true { _ = pause() }
+    }
+
+    /// setvbuf(3) of standard output to line buffering, so each `print` line reaches a pipe
+    /// as it is printed.
+    package static func lineBufferStandardOutput() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+    }
+
+    /// Writes all of `text` to standard output with write(2) (not through stdio's buffer),
+    /// retrying `EINTR`; a failure is dropped.
+    package static func writeToStandardOutput(_ text: String) {
+        try? writeAll(STDOUT_FILENO, Array(text.utf8))
+    }
+
+    /// setrlimit(2): raises the soft limit of open descriptors to the hard one.
+    package static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+
+    /// fcntl(F_GETFD): whether `fd` is open, and whether it is close-on-exec.
+    package static func descriptorFlags(_ fd: CInt) -> (open: Bool, closeOnExec: Bool) {
+        let flags = fcntl(fd, F_GETFD)
+        return (flags >= 0, flags >= 0 && flags & FD_CLOEXEC != 0)
     }
 
     /// gethostname(2), or `"unknown"`.
