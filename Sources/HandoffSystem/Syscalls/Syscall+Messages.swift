@@ -25,7 +25,7 @@ public struct ReceivedMessage: Sendable {
 
 extension Syscall {
     /// The most descriptors one message carries (below the kernel's `SCM_MAX_FD`).
-    public static let maxDescriptorsPerMessage = Int(CHANDOFF_MAX_FDS_PER_MESSAGE)
+    @inlinable public static var maxDescriptorsPerMessage: Int { Int(CHANDOFF_MAX_FDS_PER_MESSAGE) }
 
     /// sendmsg(2) of `buffer` with `descriptors` attached as `SCM_RIGHTS` (send(2) when there
     /// are none), with `MSG_NOSIGNAL`, retrying `EINTR`: the bytes sent, or `nil` if the socket
