@@ -1,4 +1,3 @@
-import CHandoff
 import Handoff
 import HandoffSystem
 import HandoffServices

@@ -161,7 +161,7 @@ struct KeeperLoop: ~Copyable {
 
     private mutating func forwardSignals() {
         while true {
-            guard let count = try? Syscall.read(signalFD, into: signalBytes), count > 0 else { return }
+            guard let count = try? Syscall.readAvailable(signalFD, into: signalBytes), count > 0 else { return }
             for index in 0..<count { forward(Int32(signalBytes[index])) }
         }
     }

@@ -1,4 +1,3 @@
-import CHandoff
 import Synchronization
 import Handoff
 import HandoffServices
