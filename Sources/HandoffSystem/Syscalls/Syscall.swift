@@ -81,15 +81,18 @@ public enum Syscall {
         _ = Glibc.close(fd)
     }
 
-    /// Sets or clears O_NONBLOCK.
-    package static func setNonBlocking(_ fd: CInt, _ on: Bool = true) throws(HandoffError) {
+    /// Sets or clears O_NONBLOCK. (Public and inlinable: adopting handed-over connections calls
+    /// it once per descriptor.)
+    @inlinable
+    public static func setNonBlocking(_ fd: CInt, _ on: Bool = true) throws(HandoffError) {
         let flags = try check("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
         let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
         if wanted != flags { try check("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, wanted) } }
     }
 
     /// Sets FD_CLOEXEC.
-    package static func setCloseOnExec(_ fd: CInt) throws(HandoffError) {
+    @inlinable
+    public static func setCloseOnExec(_ fd: CInt) throws(HandoffError) {
         let flags = try check("fcntl(F_GETFD)") { fcntl(fd, F_GETFD) }
         if flags & FD_CLOEXEC == 0 {
             try check("fcntl(F_SETFD)") { fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
