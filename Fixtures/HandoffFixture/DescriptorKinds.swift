@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices
@@ -11,7 +10,7 @@ enum DescriptorKinds {
     static func obtainAll(_ descriptors: Descriptors, directory: String, port: Int) throws -> [String] {
         var lines: [String] = []
         func report(_ name: String, _ fd: Int32) {
-            lines.append("kind name=\(name) port=\(FixtureSupport.port(of: fd)) fd-ok=\(fcntl(fd, F_GETFD) >= 0) cloexec=\(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)")
+            lines.append("kind name=\(name) port=\(FixtureSupport.port(of: fd)) fd-ok=\(Syscall.descriptorFlags(fd).open) cloexec=\(Syscall.descriptorFlags(fd).closeOnExec)")
         }
         let tcp4 = try descriptors.listener(try SocketEndpoint(parsing: "127.0.0.1:0"), name: "tcp4")
         report("tcp4", tcp4)
@@ -27,14 +26,7 @@ enum DescriptorKinds {
         } else {
             // The first generation connects to the tcp4 listener, on which nobody accepts: the
             // connection stays established in its queue for every generation.
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(FixtureSupport.port(of: tcp4)).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            let fd = try Syscall.connectedSocket(to: .ipv4(host: "127.0.0.1", port: UInt16(FixtureSupport.port(of: tcp4))))
             try descriptors.register(fd, name: "connection", kind: .connection)
             report("connection", fd)
         }

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices
@@ -44,16 +43,16 @@ struct FixtureFault: Sendable {
 
     func inject(controlFD: CInt) {
         switch action {
-        // raise(), not kill(getpid()): a signal sent to the process may be taken by another
+        // raise(), not kill(Syscall.processID): a signal sent to the process may be taken by another
         // thread, and this one would run on a moment — past the step — before it stops.
         case .kill:
-            raise(SIGKILL)
+            Syscall.raise(.kill)
         case .hang:
-            raise(SIGSTOP)
+            Syscall.raise(.stop)
         case .garbage:
             // Magic and version right, then a frame type nobody knows and a checksum that fails.
             let frame: [UInt8] = Array("HOFF".utf8) + [Frame.protocolVersion, 0x63, 0, 0, 0, 0, 0, 0, 0xDE, 0xAD, 0xBE, 0xEF]
-            _ = write(controlFD, frame, frame.count)
+            try? Syscall.writeAll(controlFD, frame)
         }
     }
 }

@@ -1,6 +1,5 @@
 import Dispatch
 import FoundationEssentials
-import Glibc
 import Handoff
 import Synchronization
 import HandoffSystem
@@ -41,19 +40,18 @@ final class FixtureServer: UpgradeParticipant {
 
     private func acceptLoop() {
         while true {
-            var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            var poller = [PollDescriptor(listener, .readable)]
             // Wake now and then to notice a drain; this is a test fixture, not a server.
-            let ready = poll(&poller, 1, 20)
+            let ready = (try? Syscall.poll(&poller, timeoutMilliseconds: 20)) ?? 0
             // The listener was closed (the process is stopping): nothing more to accept, and
             // polling a closed descriptor would spin.
-            if ready > 0 && poller.revents & Int16(POLLNVAL) != 0 { return }
+            if ready > 0 && poller[0].returned.contains(.invalid) { return }
             guard ready > 0, accepting.load(ordering: .sequentiallyConsistent),
                   restored.load(ordering: .sequentiallyConsistent) else { continue }
-            let client = accept(listener, nil, nil)
-            if client < 0 { continue }
-            let answer = Array("pid=\(getpid()) generation=\(generation) count=\(counter.next())\n".utf8)
-            _ = send(client, answer, answer.count, Int32(MSG_NOSIGNAL))
-            close(client)
+            guard let client = try? Syscall.accept(listener, nonBlocking: false) else { continue }
+            let answer = Array("pid=\(Syscall.processID) generation=\(generation) count=\(counter.next())\n".utf8)
+            _ = answer.withUnsafeBytes { try? Syscall.send(client, $0) }
+            Syscall.close(client)
         }
     }
 }

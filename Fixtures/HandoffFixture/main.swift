@@ -27,16 +27,15 @@
 // FIXTURE_CONTROL_SOCKET=PATH (answer handoffctl there; every generation), FIXTURE_EXIT_IMMEDIATELY=1
 // (exit at once: the upgrade benchmark's bare-start baseline).
 import FoundationEssentials
-import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
 
 // The upgrade benchmark's baseline: this binary's bare start → exit.
-if getenv("FIXTURE_EXIT_IMMEDIATELY") != nil { exit(0) }
+if Environment.value("FIXTURE_EXIT_IMMEDIATELY") != nil { Syscall.exit(0) }
 let entryDescriptors = FixtureSupport.openDescriptors()
-signal(SIGPIPE, SIG_IGN)
+Syscall.ignore(.pipe)
 FixtureSupport.raiseDescriptorLimit()
 
 let environment = ProcessInfo.processInfo.environment
@@ -46,13 +45,13 @@ _ = FixtureStateConfig.version
 if isSuccessor, plan.hasPrefix("peer "), let script = environment["FIXTURE_PEER_SCRIPT"] {
     // Become the Python peer (same pid, fd 3 still the control channel): Fixtures/peer.
     let arguments = ["env", "python3", script, "child", String(plan.dropFirst(5))]
-    var argv = arguments.map { strdup($0) } + [nil]
-    execv("/usr/bin/env", &argv)
-    FixtureSupport.say("exec-failed errno=\(errno)", generation: 0)
-    exit(5)
+    do { try Syscall.execute("/usr/bin/env", arguments) } catch {
+        FixtureSupport.say("exec-failed errno=\(error.errno?.rawValue ?? 0)", generation: 0)
+    }
+    Syscall.exit(5)
 }
 // A raw handle on the control channel, for the plans that misbehave on it.
-let rawControl: CInt = isSuccessor && (plan == "garbage" || plan == "refuse") ? dup(3) : -1
+let rawControl: CInt = isSuccessor && (plan == "garbage" || plan == "refuse") ? ((try? Syscall.duplicate(3)) ?? -1) : -1
 
 var configuration = UpgraderConfiguration(pidFile: environment["FIXTURE_PID_FILE"])
 if let timeout = environment["FIXTURE_UPGRADE_TIMEOUT_MS"].flatMap(Int.init) {
@@ -74,7 +73,7 @@ do {
     upgrader = try await Upgrader(configuration: configuration)
 } catch {
     FixtureSupport.say("inherit-failed reason=\"\(error)\"", generation: 0)
-    exit(2)
+    Syscall.exit(2)
 }
 let generation = upgrader.generation
 func say(_ text: String) { FixtureSupport.say(text, generation: generation) }
@@ -83,7 +82,7 @@ let eventTask = Task {
     for await event in upgrader.events() { say("event \(event)") }
 }
 
-if environment["FIXTURE_LEAK_FD"] == "1" { _ = open("/dev/null", O_RDONLY) }  // no O_CLOEXEC, on purpose
+if environment["FIXTURE_LEAK_FD"] == "1" { _ = try? Syscall.openInheritable("/dev/null", .readOnly) }  // no O_CLOEXEC, on purpose
 
 let counter = FixtureCounter()
 let note = FixtureNote()
@@ -110,7 +109,7 @@ if let directory = environment["FIXTURE_KINDS"] {
 if let count = environment["FIXTURE_EXTRA_FDS"].flatMap(Int.init) {
     var claimed = 0
     for index in 0..<count {
-        _ = try upgrader.descriptors.file("/dev/null", name: "extra-\(index)", flags: O_RDONLY)
+        _ = try upgrader.descriptors.file("/dev/null", name: "extra-\(index)", flags: OpenFlags.readOnly.rawValue)
         claimed += 1
     }
     say("extra=\(claimed)")
@@ -126,12 +125,12 @@ say("started port=\(FixtureSupport.port(of: listener)) plan=\(plan) entry-fds=\(
 
 switch plan {
 case "exit-before-ready":
-    exit(3)
+    Syscall.exit(3)
 case "hang":
-    while true { pause() }
+    Syscall.pauseForever()
 case "garbage":
-    _ = write(rawControl, "this is not a frame at all\n", 27)
-    while true { pause() }
+    try? Syscall.writeAll(rawControl, Array("this is not a frame at all\n".utf8))
+    Syscall.pauseForever()
 default:
     break
 }
@@ -141,23 +140,23 @@ say("ready")
 
 switch plan {
 case "die-after-ready":
-    exit(4)
+    Syscall.exit(4)
 case "refuse":
     let nack = Frame(.nack, payload: [0, 7] + Array("refused".utf8)).encoded()
-    _ = write(rawControl, nack, nack.count)
-    while true { pause() }
+    try? Syscall.writeAll(rawControl, nack)
+    Syscall.pauseForever()
 default:
     break
 }
 
-let termination = TrappedSignals([SIGTERM])
+let termination = TrappedSignals([Signal.terminate.rawValue])
 Task {
     for await _ in termination.stream {
         say("stopping")
         do {
             try await upgrader.shutdown()
             say("stopped count=\(counter.value)")
-            exit(0)
+            Syscall.exit(0)
         } catch {
             say("shutdown-failed reason=\"\(error)\"")
         }
@@ -170,8 +169,8 @@ do {
     await control?.requestStop()
     _ = await controlTask?.result
     say("exiting replaced")
-    exit(0)
+    Syscall.exit(0)
 } catch {
     say("run-failed reason=\"\(error)\"")
-    exit(1)
+    Syscall.exit(1)
 }

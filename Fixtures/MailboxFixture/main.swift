@@ -16,14 +16,13 @@
 // Later generations acknowledge every job they get and, once FIXTURE_EXPECT have been, print
 // "consumed count=<n> first=<id> last=<id> ordered=<bool> duplicates=<n> redelivered=<n>".
 import FoundationEssentials
-import Glibc
 import Handoff
 import Synchronization
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
 
-signal(SIGPIPE, SIG_IGN)
+Syscall.ignore(.pipe)
 let environment = ProcessInfo.processInfo.environment
 
 struct Job: Codable, Sendable {
@@ -34,18 +33,18 @@ struct Job: Codable, Sendable {
 /// Writes one whole line to stdout with one write(2): the tests read it through a pipe.
 func line(_ text: String) {
     let bytes = Array((text + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+    try? Syscall.writeAll(1, bytes)
 }
 
 let upgrader: Upgrader
 do {
     upgrader = try await Upgrader(configuration: UpgraderConfiguration(pidFile: environment["FIXTURE_PID_FILE"]))
 } catch {
-    line("handoff-mailbox-fixture pid=\(getpid()) generation=0 inherit-failed reason=\"\(error)\"")
-    exit(2)
+    line("handoff-mailbox-fixture pid=\(Syscall.processID) generation=0 inherit-failed reason=\"\(error)\"")
+    Syscall.exit(2)
 }
 let generation = upgrader.generation
-func say(_ text: String) { line("handoff-mailbox-fixture pid=\(getpid()) generation=\(generation) \(text)") }
+func say(_ text: String) { line("handoff-mailbox-fixture pid=\(Syscall.processID) generation=\(generation) \(text)") }
 
 let jobs = try Mailbox<Job>(name: "jobs", capacity: 16_384)
 try upgrader.state.register(jobs)
@@ -122,4 +121,4 @@ let runner = ServiceRunner(services: [UpgraderService(upgrader) { say("upgrader 
 let outcome = await HandoffMain.run(runner, upgrader: upgrader) { say("event \($0)") }
 if let error = outcome.error { say("run-failed reason=\"\(error)\"") }
 say("exit status=\(outcome.status) replaced=\(outcome.replaced)")
-exit(outcome.status)
+Syscall.exit(outcome.status)

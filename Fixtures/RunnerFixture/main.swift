@@ -16,31 +16,30 @@
 // request timeout.
 // Each generation adds its generation number to the counter fixture_ticks_total.
 import FoundationEssentials
-import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
 
-signal(SIGPIPE, SIG_IGN)
+Syscall.ignore(.pipe)
 let environment = ProcessInfo.processInfo.environment
-let release = TrappedSignals([SIGUSR1])
+let release = TrappedSignals([Signal.user1.rawValue])
 
 /// Writes one whole line to stdout with one write(2): the tests read it through a pipe.
 func line(_ text: String) {
     let bytes = Array((text + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+    try? Syscall.writeAll(1, bytes)
 }
 
 let upgrader: Upgrader
 do {
     upgrader = try await Upgrader(configuration: UpgraderConfiguration(pidFile: environment["FIXTURE_PID_FILE"]))
 } catch {
-    line("handoff-runner-fixture pid=\(getpid()) generation=0 inherit-failed reason=\"\(error)\"")
-    exit(2)
+    line("handoff-runner-fixture pid=\(Syscall.processID) generation=0 inherit-failed reason=\"\(error)\"")
+    Syscall.exit(2)
 }
 let generation = upgrader.generation
-func say(_ text: String) { line("handoff-runner-fixture pid=\(getpid()) generation=\(generation) \(text)") }
+func say(_ text: String) { line("handoff-runner-fixture pid=\(Syscall.processID) generation=\(generation) \(text)") }
 
 struct Worker: ManagedService {
     let name = "worker"
@@ -111,4 +110,4 @@ let outcome = await withTaskGroup(of: HandoffMain.Outcome?.self) { group in
 }
 if let error = outcome.error { say("run-failed reason=\"\(error)\"") }
 say("exit status=\(outcome.status) replaced=\(outcome.replaced)")
-exit(outcome.status)
+Syscall.exit(outcome.status)

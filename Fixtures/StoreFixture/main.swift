@@ -13,38 +13,25 @@
 // Exit status: 0 for `claimed`, `none` and `offered`; 1 for `error`; 2 for bad usage.
 import Handoff
 import HandoffEtcd
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
 
 /// Writes one whole line to `fd` with write(2): unbuffered, so it is out before any kill.
 func writeLine(_ text: String, to fd: Int32) {
-    let bytes = Array((text + "\n").utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return }
-        offset += n
-    }
+    try? Syscall.writeAll(fd, Array((text + "\n").utf8))
 }
 
 func say(_ line: String) { writeLine(line, to: 1) }
 func complain(_ text: String) { writeLine(text, to: 2) }
 
 func hostName() -> String {
-    var buffer = [CChar](repeating: 0, count: 256)
-    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let name = Syscall.hostName
+    return name == "unknown" ? "" : name
 }
 
 func nowNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    SystemClock.realtimeNanoseconds()
 }
 
 func code(of error: any Error) -> String {
@@ -54,7 +41,7 @@ func code(of error: any Error) -> String {
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count >= 4 else {
     complain("usage: handoff-store-fixture claim DIR LABEL KEY [--hold] | offer DIR LABEL KEY TEXT")
-    exit(2)
+    Syscall.exit(2)
 }
 let (command, directory, label, key) = (arguments[0], arguments[1], arguments[2], arguments[3])
 
@@ -73,32 +60,32 @@ do {
         let hold = arguments.dropFirst(4).contains("--hold")
         guard let claim = try await store.claim(label: label, key: key, readerVersion: 1000) else {
             say("none")
-            exit(0)
+            Syscall.exit(0)
         }
         say("claimed \(String(decoding: claim.envelope.payload, as: UTF8.self))")
         if hold {
-            while true { pause() }
+            Syscall.pauseForever()
         }
         try await store.commit(claim)
-        exit(0)
+        Syscall.exit(0)
     case "offer":
         guard arguments.count == 5 else {
             complain("usage: handoff-store-fixture offer DIR LABEL KEY TEXT")
-            exit(2)
+            Syscall.exit(2)
         }
         let header = EnvelopeHeader(
             label: label, key: key, stateVersion: 1, oldestReaderVersion: 1, codec: .binary,
             createdAtNanoseconds: nowNanoseconds(),
-            producer: Envelope.Producer(pid: getpid(), host: hostName(), build: "handoff-store-fixture"))
+            producer: Envelope.Producer(pid: Syscall.processID, host: hostName(), build: "handoff-store-fixture"))
         try await store.offer(Envelope(header: header, payload: Array(arguments[4].utf8)), ttl: nil)
         say("offered")
-        exit(0)
+        Syscall.exit(0)
     default:
         complain("unknown command \(command)")
-        exit(2)
+        Syscall.exit(2)
     }
 } catch {
     complain("\(error)")
     say("error \(code(of: error))")
-    exit(1)
+    Syscall.exit(1)
 }

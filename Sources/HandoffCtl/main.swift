@@ -1,21 +1,17 @@
 // handoffctl: operate a Handoff process from the shell (see CtlHelp for the commands).
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 import FoundationEssentials
-import Glibc
 import Handoff
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
 
-setvbuf(stdout, nil, _IOLBF, 0)
-signal(SIGPIPE, SIG_IGN)
+Syscall.lineBufferStandardOutput()
+Syscall.ignore(.pipe)
 
 func finish(_ status: CtlExit, output: String? = nil, error: String? = nil) -> Never {
     if let output, !output.isEmpty { print(output) }
-    if let error, !error.isEmpty { fputs("handoffctl: \(error)\n", stderr) }
-    exit(status.rawValue)
+    if let error, !error.isEmpty { Syscall.writeToStandardError("handoffctl: \(error)\n") }
+    Syscall.exit(status.rawValue)
 }
 
 let arguments: CtlArguments

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffEtcd
 import HandoffSystem
@@ -96,7 +93,7 @@ struct DemoApplication {
         }
         services.append(UpgraderService(upgrader) { [listeners] in
             for listener in listeners {
-                log("listening=\((try? SocketName.local(of: listener)) ?? "?")")
+                log("listening=\((try? Syscall.localEndpoint(of: listener))?.address?.description ?? "?")")
             }
         })
         if let (jobs, jobsLog) = jobs {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 import HandoffServices
 import HandoffOperations
@@ -15,13 +12,13 @@ struct DemoLog: Sendable {
 
     /// - Parameter generation: The upgrade generation of this process.
     init(generation: Int) {
-        prefix = "handoff-demo pid=\(getpid()) generation=\(generation)"
+        prefix = "handoff-demo pid=\(Syscall.processID) generation=\(generation)"
     }
 
     /// This process's generation as its environment tells it (what ``Upgrader`` reads), for
     /// lines printed before or without the upgrader.
     static var currentGeneration: Int {
-        getenv("HANDOFF_GENERATION").flatMap { Int(String(cString: $0)) } ?? 1
+        Environment.value("HANDOFF_GENERATION").flatMap { Int($0) } ?? 1
     }
 
     /// Prints `<prefix> <message>` as one line.

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import CHandoff
 import Handoff
 import HandoffSystem
 import HandoffServices
@@ -40,7 +36,7 @@ final class DemoServer: UpgradeParticipant {
         self.log = log
         var configuration = configuration
         configuration.answersAtOnce = false
-        let responder = HTTPResponder(pid: Int(getpid()), generation: generation, state: state, jobs: jobs)
+        let responder = HTTPResponder(pid: Int(Syscall.processID), generation: generation, state: state, jobs: jobs)
         server = try HTTPServer(listeners: listeners, routes: responder, configuration: configuration)
     }
 

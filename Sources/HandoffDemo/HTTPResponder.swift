@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffSystem
 import HandoffServices
@@ -161,7 +158,7 @@ struct HTTPResponder: Sendable {
         text.withUTF8Buffer { expected in
             guard expected.count == bytes.count else { return false }
             return expected.count == 0
-                || memcmp(expected.baseAddress!, bytes.baseAddress!, expected.count) == 0
+                || Memory.compare(expected.baseAddress!, bytes.baseAddress!, count: expected.count) == 0
         }
     }
 

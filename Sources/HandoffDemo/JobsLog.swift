@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import HandoffSystem
 import HandoffServices
@@ -13,25 +10,26 @@ final class JobsLog: Sendable {
     private let queue = DispatchQueue(label: "handoff-demo.jobs-log")
 
     /// Opens (creating it if needed) `path` for appending; every generation appends to it.
-    /// - Throws: ``SystemCallError`` naming `open`.
+    /// - Throws: ``HandoffError`` naming `open` and its errno.
     init(path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemCallError("open(\(path))") }
+        fd = try Syscall.open(path, [.writeOnly, .create, .append], mode: 0o644)
     }
 
-    deinit { close(fd) }
+    deinit { Syscall.close(fd) }
 
     /// Appends each id on a line of its own, with one `write(2)`.
-    /// - Throws: ``SystemCallError`` naming `write` if it failed or wrote short.
+    /// - Throws: ``HandoffError`` naming `write` if it failed or wrote short.
     func append(_ ids: [Int]) async throws {
         let line = Array(ids.map { "\($0)\n" }.joined().utf8)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             queue.async { [fd] in
-                let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if written == line.count {
-                    continuation.resume()
-                } else {
-                    continuation.resume(throwing: SystemCallError(written < 0 ? "write" : "write (short)"))
+                let written = Result { () throws(HandoffError) in
+                    try line.withUnsafeBytes { bytes in Result { () throws(HandoffError) in try Syscall.write(fd, bytes) } }.get()
+                }
+                switch written {
+                case .success(line.count): continuation.resume()
+                case .success: continuation.resume(throwing: HandoffError(.systemCall, "write: wrote short"))
+                case .failure(let error): continuation.resume(throwing: error)
                 }
             }
         }

@@ -8,26 +8,22 @@
 // HANDOFF_KEEPER_PID and does not keep a second time. Not PID 1, it makes itself the child
 // subreaper. The same loop as the keeper the Upgrader starts by itself (Sources/Handoff/Keeper).
 import Handoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--" { arguments.removeFirst() }
 guard let program = arguments.first, !program.isEmpty, !program.hasPrefix("-") else {
-    let usage = Array("usage: handoff-keeper [--] PROGRAM [ARGS...]\n".utf8)
-    _ = usage.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-    exit(2)
+    Syscall.writeToStandardError("usage: handoff-keeper [--] PROGRAM [ARGS...]\n")
+    Syscall.exit(2)
 }
 
 /// PROGRAM as posix_spawn needs it: a path, looked up in $PATH when it names no directory.
 func resolve(_ program: String) -> String {
     if program.contains("/") { return program }
-    let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+    let path = Environment.value("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
     for directory in path.split(separator: ":") where !directory.isEmpty {
         let candidate = "\(directory)/\(program)"
-        if access(candidate, X_OK) == 0 { return candidate }
+        if Syscall.isExecutable(candidate) { return candidate }
     }
     return program  // posix_spawn reports ENOENT, and the keeper exits 127
 }

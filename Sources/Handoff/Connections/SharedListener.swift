@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// A listening socket lent to a server framework that wants to own the descriptor it serves on
@@ -38,17 +35,17 @@ public struct SharedListener: Sendable, Hashable {
     /// - Throws: ``HandoffError`` (``HandoffError/Code/systemCall``) if `fcntl` fails, or
     ///   (``HandoffError/Code/invalidArgument``) if the descriptor is not a listening socket.
     public func lend() throws(HandoffError) -> CInt {
-        let listening = try Syscall.socketOption(descriptor, SO_ACCEPTCONN, "SO_ACCEPTCONN")
+        let listening = try Syscall.socketOption(descriptor, .acceptsConnections)
         guard listening != 0 else {
             throw HandoffError(.invalidArgument, "descriptor \(descriptor) is not a listening socket")
         }
-        return try Syscall.check("fcntl(F_DUPFD_CLOEXEC)") { fcntl(descriptor, F_DUPFD_CLOEXEC, 0) }
+        return try Syscall.duplicate(descriptor)
     }
 
     /// Sets the socket's accept queue back to ``backlog`` with `listen(2)`, after a framework
     /// called `listen` with its own.
     /// - Throws: ``HandoffError`` (``HandoffError/Code/systemCall``) if `listen` fails.
     public func restoreBacklog() throws(HandoffError) {
-        try Syscall.check("listen") { listen(descriptor, backlog) }
+        try Syscall.listen(descriptor, backlog: backlog)
     }
 }

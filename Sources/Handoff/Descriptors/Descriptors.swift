@@ -1,7 +1,4 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The named file descriptors a process hands to its successor: bind new ones, or inherit the
@@ -71,9 +68,9 @@ public final class Descriptors: Sendable {
     ///   - flags: `open(2)` flags; `O_CLOEXEC` is added.
     ///   - mode: The mode of a file `O_CREAT` makes.
     /// - Throws: ``HandoffError`` if `open(2)` fails or the inherited descriptor is a socket.
-    public func file(_ path: String, name: String? = nil, flags: Int32 = O_RDWR | O_CREAT | O_APPEND, mode: mode_t = 0o644) throws -> CInt {
+    public func file(_ path: String, name: String? = nil, flags: Int32 = OpenFlags.appendOrCreate.rawValue, mode: UInt32 = 0o644) throws -> CInt {
         try obtain(name ?? "file:\(path)", kind: .file, address: nil, addressText: path) { () throws(HandoffError) in
-            try Syscall.check("open(\(path))") { open(path, flags | O_CLOEXEC, mode) }
+            try Syscall.open(path, OpenFlags(rawValue: flags), mode: mode)
         }
     }
 
@@ -228,6 +225,6 @@ public final class Descriptors: Sendable {
 
     private static func close(_ entry: Entry, unlink removePath: Bool) {
         Syscall.close(entry.fd)
-        if removePath, let path = entry.path { _ = unlink(path) }
+        if removePath, let path = entry.path { Syscall.removeQuietly(path) }
     }
 }

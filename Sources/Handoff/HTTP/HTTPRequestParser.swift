@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// What a server needs to know about one request, with positions relative to the parsed bytes.
@@ -260,7 +257,7 @@ package enum HTTPRequestParser {
         _ byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int
     ) -> Int? {
         guard end > start, let base = bytes.baseAddress else { return nil }
-        guard let found = memchr(base + start, CInt(byte), end - start) else { return nil }
+        guard let found = Memory.find(byte, in: base + start, count: end - start) else { return nil }
         return base.distance(to: UnsafeRawPointer(found))
     }
 

@@ -1,7 +1,3 @@
-import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// PID 1 for a Handoff program: spawns the program as its child, then follows whichever process
@@ -21,26 +17,26 @@ package enum Keeper {
     /// Overrides ``UpgraderConfiguration/keeper``.
     static let modeVariable = "HANDOFF_KEEPER"
     /// The signals passed on to the main process (SIGCHLD only wakes the keeper to reap).
-    static let forwardedSignals: [Int32] = [SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGQUIT]
+    static let forwardedSignals: [Signal] = [.hangup, .terminate, .interrupt, .user1, .user2, .quit]
 
     /// The mode in force: `HANDOFF_KEEPER` if set, else `configured`.
     /// - Throws: ``HandoffError/Code/invalidArgument`` if `HANDOFF_KEEPER` names no mode.
     static func mode(configured: KeeperMode) throws(HandoffError) -> KeeperMode {
-        guard let text = getenv(modeVariable).map({ String(cString: $0) }) else { return configured }
+        guard let text = Environment.value(modeVariable) else { return configured }
         return try KeeperMode(parsing: text)
     }
 
     /// Whether this process should stay behind as the keeper: a first start (no predecessor,
     /// not itself a keeper's child), and PID 1 or ``KeeperMode/always``.
     static func shouldKeep(_ mode: KeeperMode) -> Bool {
-        guard getenv("HANDOFF_CONTROL_FD") == nil, getenv(childVariable) == nil, mode != .off else { return false }
-        return mode == .always || getpid() == 1
+        guard Environment.value("HANDOFF_CONTROL_FD") == nil, Environment.value(childVariable) == nil, mode != .off else { return false }
+        return mode == .always || Syscall.processID == 1
     }
 
     /// Why an upgrade cannot work here, if it cannot: this process is PID 1 of its namespace and
     /// not kept, so its exit after the handover would end the successor with it.
     static func refusal() -> HandoffError? {
-        guard getpid() == 1 else { return nil }
+        guard Syscall.processID == 1 else { return nil }
         return HandoffError(.noKeeper, """
             this process is PID 1 of its PID namespace and the keeper is turned off: when it exits after handing \
             over, the kernel ends every process in the namespace, its successor included. Let the keeper run \
@@ -55,33 +51,30 @@ package enum Keeper {
     ///   - executablePath: The program to run as the first main process.
     ///   - arguments: Its arguments, `argv[0]` included.
     package static func run(executablePath: String, arguments: [String]) -> Never {
-        let trapped = [SIGCHLD] + forwardedSignals
-        let signalFD = trapped.withUnsafeBufferPointer { chandoff_keeper_signal_pipe($0.baseAddress, Int32($0.count)) }
-        guard signalFD >= 0 else { fail("cannot trap signals: \(String(cString: strerror(errno)))") }
+        let signalFD: CInt
+        do { signalFD = try Syscall.keeperSignalPipe([.child] + forwardedSignals) } catch { fail("cannot trap signals: \(error.errno?.description ?? error.reason)") }
         // Not PID 1: orphaned generations must still come to the keeper, not to init.
-        if getpid() != 1 && chandoff_set_child_subreaper() != 0 {
-            fail("prctl(PR_SET_CHILD_SUBREAPER): \(String(cString: strerror(errno)))")
+        if Syscall.processID != 1 {
+            do { try Syscall.becomeChildSubreaper() } catch { fail("prctl(PR_SET_CHILD_SUBREAPER): \(error.errno?.description ?? error.reason)") }
         }
         let socket: KeeperSocket
         do { socket = try KeeperSocket.bind() } catch { fail("\(error)") }
-        let upstream = getenv("NOTIFY_SOCKET").flatMap { KeeperUpstream(socket: String(cString: $0)) }
+        let upstream = Environment.value("NOTIFY_SOCKET").flatMap { KeeperUpstream(socket: $0) }
 
-        var pid: pid_t = 0
-        let rc = withCStrings(arguments) { argv in
-            withCStrings(childEnvironment(notifySocket: socket.path)) { envp in
-                chandoff_spawn(&pid, executablePath, argv, envp, -1)
-            }
-        }
-        if rc != 0 {
+        let child: ChildProcess
+        do {
+            // No control channel: the child is a first generation.
+            child = try ChildProcess.spawn(path: executablePath, arguments: arguments, environment: childEnvironment(notifySocket: socket.path), controlFD: -1)
+        } catch {
             socket.remove()
-            fail("posix_spawn(\(executablePath)): \(String(cString: strerror(rc)))", status: 127)
+            fail("posix_spawn(\(executablePath)): \(error.errno?.description ?? error.reason)", status: 127)
         }
-        var loop = KeeperLoop(main: pid, socket: socket, signalFD: signalFD, upstream: upstream)
+        var loop = KeeperLoop(main: child.pid, socket: socket, signalFD: signalFD, upstream: upstream)
         let status = loop.run()
         socket.remove()
         // As a subreaper (not PID 1) nothing ends the rest with the keeper: end it here.
-        if getpid() != 1 { killChildren() }
-        exit(status)
+        if Syscall.processID != 1 { killChildren() }
+        Syscall.exit(status)
     }
 
     /// This process's environment for the child: `NOTIFY_SOCKET` pointing at the keeper,
@@ -90,26 +83,23 @@ package enum Keeper {
     static func childEnvironment(notifySocket: String) -> [String] {
         ChildProcess.environment(
             dropping: ["NOTIFY_SOCKET=", "\(childVariable)=", "WATCHDOG_PID="],
-            adding: ["NOTIFY_SOCKET=\(notifySocket)", "\(childVariable)=\(getpid())"])
+            adding: ["NOTIFY_SOCKET=\(notifySocket)", "\(childVariable)=\(Syscall.processID)"])
     }
 
     /// SIGKILL to every remaining child (from `/proc/self/task/*/children`).
     private static func killChildren() {
-        guard let tasks = opendir("/proc/self/task") else { return }
-        defer { closedir(tasks) }
-        while let entry = readdir(tasks) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard let tasks = try? Syscall.directoryNames("/proc/self/task") else { return }
+        for name in tasks {
             guard name.first?.isNumber == true, let bytes = try? FileContents.read("/proc/self/task/\(name)/children") else { continue }
             let text = String(decoding: bytes, as: UTF8.self)
-            for child in text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap({ pid_t($0) }) {
-                _ = kill(child, SIGKILL)
+            for child in text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap({ Int32($0) }) {
+                Syscall.signalQuietly(child, .kill)
             }
         }
     }
 
     private static func fail(_ reason: String, status: Int32 = 1) -> Never {
-        let line = Array("handoff keeper: \(reason)\n".utf8)
-        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-        exit(status)
+        Syscall.writeToStandardError("handoff keeper: \(reason)\n")
+        Syscall.exit(status)
     }
 }

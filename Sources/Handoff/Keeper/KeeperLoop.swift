@@ -1,7 +1,3 @@
-import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The keeper's whole life after its first child is spawned: wait on two descriptors (its
@@ -19,7 +15,7 @@ import HandoffSystem
 /// pid is still valid while it is a zombie.
 struct KeeperLoop: ~Copyable {
     /// The process whose exit ends the keeper, and to which signals go.
-    private(set) var main: pid_t
+    private(set) var main: Int32
     /// The main process said `READY=1` (or took over by `MAINPID=`): SIGHUP may reach it.
     private var mainTrapsHangup = false
     /// A SIGHUP that came before the first main process was ready; delivered when it is.
@@ -27,7 +23,7 @@ struct KeeperLoop: ~Copyable {
     /// The last stop signal forwarded (SIGTERM, SIGINT, SIGQUIT): a successor named after it
     /// gets it too, since a stop is meant for whichever process serves.
     private var stopSignal: Int32 = 0
-    private let me = getpid()
+    private let me = Syscall.processID
     private let socket: KeeperSocket
     private let signalFD: CInt
     private var upstream: KeeperUpstream?
@@ -38,7 +34,7 @@ struct KeeperLoop: ~Copyable {
     private let procPath: UnsafeMutableBufferPointer<CChar>
     private let procText: UnsafeMutableRawBufferPointer
 
-    init(main: pid_t, socket: KeeperSocket, signalFD: CInt, upstream: KeeperUpstream?) {
+    init(main: Int32, socket: KeeperSocket, signalFD: CInt, upstream: KeeperUpstream?) {
         self.main = main
         self.socket = socket
         self.signalFD = signalFD
@@ -63,13 +59,13 @@ struct KeeperLoop: ~Copyable {
     /// Runs until the main process exits without a successor.
     /// - Returns: Its exit status, or 128 + the signal that killed it.
     mutating func run() -> Int32 {
-        var polls = (pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
-                     pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0))
+        var polls = PollSet([(signalFD, .readable), (socket.fd, .readable)])
         while true {
-            let ready = withUnsafeMutablePointer(to: &polls) {
-                $0.withMemoryRebound(to: pollfd.self, capacity: 2) { poll($0, 2, -1) }
-            }
-            if ready < 0 && errno != EINTR && errno != ENOMEM && errno != EAGAIN {
+            do {
+                try polls.wait()
+            } catch where error.errno == .noMemory || error.errno == .wouldBlock {
+                // Transient: look at everything anyway, and wait again.
+            } catch {
                 // Two valid descriptors: poll cannot fail otherwise. Nothing to follow with.
                 return 70
             }
@@ -84,15 +80,11 @@ struct KeeperLoop: ~Copyable {
     /// Reads every queued message; acts on those from the main process.
     private mutating func receiveMessages() {
         while true {
-            var received = chandoff_received()
-            let count = chandoff_receive(socket.fd, message.baseAddress, message.count,
-                                         descriptors.baseAddress, Int32(descriptors.count), &received)
-            if count < 0 {
-                if errno == EINTR { continue }
-                return  // EAGAIN: the queue is empty
-            }
-            for index in 0..<Int(received.fd_count) { Syscall.close(descriptors[index]) }
-            guard received.has_credentials != 0, received.pid == main else { continue }
+            // nil (EAGAIN): the queue is empty; a failure: nothing more to read now either.
+            guard let received = try? Syscall.receiveMessage(socket.fd, into: message, descriptors: descriptors) else { return }
+            let count = received.count
+            for index in 0..<received.descriptorCount { Syscall.close(descriptors[index]) }
+            guard received.senderPID == main else { continue }
             let bytes = UnsafeRawBufferPointer(rebasing: message[0..<count])
             act(on: KeeperMessage(bytes))
             if upstream != nil {
@@ -107,17 +99,17 @@ struct KeeperLoop: ~Copyable {
             mainTrapsHangup = true
             if pendingHangup {
                 pendingHangup = false
-                _ = kill(main, SIGHUP)
+                Syscall.signalQuietly(main, .hangup)
             }
         }
         if let successor = message.mainPID, successor != main, isOurs(successor) {
             main = successor
             // A successor traps SIGHUP before it takes anything over.
             mainTrapsHangup = true
-            if stopSignal != 0 { _ = kill(successor, stopSignal) }
+            if stopSignal != 0 { Syscall.signalQuietly(successor, Signal(rawValue: stopSignal)) }
             if pendingHangup {
                 pendingHangup = false
-                _ = kill(successor, SIGHUP)
+                Syscall.signalQuietly(successor, .hangup)
             }
         }
     }
@@ -125,12 +117,12 @@ struct KeeperLoop: ~Copyable {
     /// Whether `pid` is a child of the main process or of the keeper (an orphaned successor
     /// is reparented to the keeper): the new main process must be one of the keeper's own, as
     /// systemd requires of a `MAINPID=` in its service. Reads `/proc/<pid>/stat`.
-    private func isOurs(_ pid: pid_t) -> Bool {
+    private func isOurs(_ pid: Int32) -> Bool {
         guard let parent = parent(of: pid) else { return false }
         return parent == main || parent == me
     }
 
-    private func parent(of pid: pid_t) -> pid_t? {
+    private func parent(of pid: Int32) -> Int32? {
         // "/proc/<pid>/stat", written into the preallocated buffer.
         let procPath = self.procPath, procText = self.procText
         var index = 0
@@ -139,7 +131,7 @@ struct KeeperLoop: ~Copyable {
             index += 1
         }
         for byte in "/proc/".utf8 { append(byte) }
-        var digits = pid, divisor: pid_t = 1
+        var digits = pid, divisor: Int32 = 1
         while digits >= 10 { digits /= 10; divisor *= 10 }
         var rest = pid
         while divisor > 0 {
@@ -149,19 +141,17 @@ struct KeeperLoop: ~Copyable {
         }
         for byte in "/stat".utf8 { append(byte) }
         procPath[index] = 0
-        let fd = open(procPath.baseAddress!, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard let fd = try? Syscall.open(UnsafePointer(procPath.baseAddress!), .readOnly) else { return nil }
         defer { Syscall.close(fd) }
-        let count = read(fd, procText.baseAddress, procText.count)
-        guard count > 0 else { return nil }
+        guard let count = try? Syscall.read(fd, into: procText), count > 0 else { return nil }
         // "pid (comm) S ppid …": comm may hold anything, so look after the last ')'.
         var close = count - 1
         while close >= 0 && procText[close] != UInt8(ascii: ")") { close -= 1 }
         var position = close + 4  // ") S "
         guard close >= 0, position < count else { return nil }
-        var parent: pid_t = 0
+        var parent: Int32 = 0
         while position < count, procText[position] >= 0x30, procText[position] <= 0x39 {
-            parent = parent * 10 + pid_t(procText[position] - 0x30)
+            parent = parent * 10 + Int32(procText[position] - 0x30)
             position += 1
         }
         return parent
@@ -171,24 +161,22 @@ struct KeeperLoop: ~Copyable {
 
     private mutating func forwardSignals() {
         while true {
-            let count = read(signalFD, signalBytes.baseAddress, signalBytes.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return }
+            guard let count = try? Syscall.readAvailable(signalFD, into: signalBytes), count > 0 else { return }
             for index in 0..<count { forward(Int32(signalBytes[index])) }
         }
     }
 
     private mutating func forward(_ signal: Int32) {
-        switch signal {
-        case SIGCHLD:
+        switch Signal(rawValue: signal) {
+        case .child:
             return  // the children are reaped after every wake-up
-        case SIGHUP:
-            if mainTrapsHangup { _ = kill(main, SIGHUP) } else { pendingHangup = true }
-        case SIGTERM, SIGINT, SIGQUIT:
+        case .hangup:
+            if mainTrapsHangup { Syscall.signalQuietly(main, .hangup) } else { pendingHangup = true }
+        case .terminate, .interrupt, .quit:
             stopSignal = signal
-            _ = kill(main, signal)
+            Syscall.signalQuietly(main, Signal(rawValue: signal))
         default:
-            _ = kill(main, signal)
+            Syscall.signalQuietly(main, Signal(rawValue: signal))
         }
     }
 
@@ -198,15 +186,11 @@ struct KeeperLoop: ~Copyable {
     /// and it named no successor.
     private mutating func reapChildren() -> Int32? {
         while true {
-            var pid: pid_t = 0
-            let found = chandoff_peek_exited_child(&pid)
-            if found < 0 && errno == EINTR { continue }
-            guard found > 0 else { return nil }
+            guard let pid = try? Syscall.peekExitedChild() else { return nil }
             let wasMain = pid == main
             // A MAINPID= it sent before it exited is queued by now; its sender is still valid.
             if wasMain { receiveMessages() }
-            var status: Int32 = 0
-            while waitpid(pid, &status, WNOHANG) < 0 && errno == EINTR {}
+            let status = (try? Syscall.reapIfExited(pid)) ?? 0
             if wasMain && pid == main { return KeeperLoop.exitStatus(status) }
         }
     }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// What one `sd_notify` datagram tells the keeper, read in place: no copy, no allocation.
@@ -12,14 +9,14 @@ struct KeeperMessage: Equatable {
     var ready = false
     var stopping = false
     /// The pid `MAINPID=` names, if the message has one that parses.
-    var mainPID: pid_t?
+    var mainPID: Int32?
 }
 
 extension KeeperMessage {
     /// Reads the assignments of `bytes` (newline-separated `KEY=VALUE`).
     init(_ bytes: UnsafeRawBufferPointer) {
         var ready = false, stopping = false
-        var mainPID: pid_t?
+        var mainPID: Int32?
         KeeperMessage.forEachLine(bytes) { current in
             if KeeperMessage.line(current, is: "READY=1") {
                 ready = true
@@ -85,12 +82,12 @@ extension KeeperMessage {
     }
 
     /// The positive decimal number that fills `line` from `offset` on, or `nil`.
-    static func decimal(_ line: Slice<UnsafeRawBufferPointer>, from offset: Int) -> pid_t? {
+    static func decimal(_ line: Slice<UnsafeRawBufferPointer>, from offset: Int) -> Int32? {
         guard line.count > offset, line.count - offset <= 9 else { return nil }
-        var value: pid_t = 0
+        var value: Int32 = 0
         for byte in line.dropFirst(offset) {
             guard byte >= 0x30, byte <= 0x39 else { return nil }
-            value = value * 10 + pid_t(byte - 0x30)
+            value = value * 10 + Int32(byte - 0x30)
         }
         return value > 0 ? value : nil
     }

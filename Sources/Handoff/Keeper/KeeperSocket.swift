@@ -1,7 +1,3 @@
-import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The keeper's `$NOTIFY_SOCKET`: a datagram socket bound in a directory of its own (mode
@@ -20,34 +16,26 @@ struct KeeperSocket {
     /// Makes the directory under `$TMPDIR` (or `/tmp`) and binds the socket in it.
     /// - Throws: ``HandoffError/Code/systemCall`` naming the call that failed.
     static func bind() throws(HandoffError) -> KeeperSocket {
-        var base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var base = Environment.value("TMPDIR") ?? "/tmp"
         // sun_path holds 108 bytes: a long TMPDIR would not fit.
         if base.isEmpty || base.utf8.count > 60 { base = "/tmp" }
-        var template = Array((base + "/handoff-keeper-XXXXXX").utf8CString)
-        guard mkdtemp(&template) != nil else { throw HandoffError.system("mkdtemp(\(base)/handoff-keeper-XXXXXX)", errno: errno) }
-        let directory = string(fromNulTerminated: template)
+        let directory = try Syscall.makeTemporaryDirectory(base + "/handoff-keeper-XXXXXX")
         let path = directory + "/notify"
         let fd: CInt
         do {
-            fd = try Syscall.check("socket(AF_UNIX, SOCK_DGRAM)") {
-                socket(AF_UNIX, datagramSocket | closeOnExecSocket | Int32(SOCK_NONBLOCK.rawValue), 0)
-            }
+            fd = try Syscall.socket(.unix, .datagram, .nonBlocking, "socket(AF_UNIX, SOCK_DGRAM)")
         } catch {
-            rmdir(directory)
+            Syscall.removeDirectoryQuietly(directory)
             throw error
         }
         do {
-            var address = try KeeperSocket.address(path)
-            try withUnsafePointer(to: &address) { pointer throws(HandoffError) in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw throws(HandoffError) in
-                    _ = try Syscall.check("bind(\(path))") { Glibc.bind(fd, raw, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-                }
-            }
-            _ = try Syscall.check("setsockopt(SO_PASSCRED)") { chandoff_enable_credentials(fd) }
+            var address = try UnixSocketAddress(path)
+            try address.bind(fd, "bind(\(path))")
+            try Syscall.enableCredentials(fd)
         } catch {
             Syscall.close(fd)
-            unlink(path)
-            rmdir(directory)
+            Syscall.removeQuietly(path)
+            Syscall.removeDirectoryQuietly(directory)
             throw error
         }
         return KeeperSocket(fd: fd, path: path, directory: directory)
@@ -55,26 +43,8 @@ struct KeeperSocket {
 
     /// Removes the socket's path and directory (the descriptor dies with the process).
     func remove() {
-        unlink(path)
-        rmdir(directory)
-    }
-
-    /// A `sockaddr_un` for `path`.
-    /// - Throws: ``HandoffError/Code/invalidAddress`` if the path does not fit.
-    static func address(_ path: String) throws(HandoffError) -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else {
-            throw HandoffError(.invalidAddress, "socket path \(path) is longer than \(capacity - 1) bytes")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        // "@name" is an abstract socket: a NUL first, as sd_notify(3) does.
-        if bytes.first == UInt8(ascii: "@") { withUnsafeMutableBytes(of: &address.sun_path) { $0[0] = 0 } }
-        return address
+        Syscall.removeQuietly(path)
+        Syscall.removeDirectoryQuietly(directory)
     }
 }
 
@@ -84,29 +54,19 @@ struct KeeperSocket {
 /// the main process up there, so `MAINPID=` is not passed on.
 struct KeeperUpstream {
     private let fd: CInt
-    private var address: sockaddr_un
-    private let length: socklen_t
+    private var address: UnixSocketAddress
 
     /// The manager named by `socket` (`$NOTIFY_SOCKET`), or `nil` if it cannot be addressed.
     init?(socket: String) {
-        guard socket.hasPrefix("/") || socket.hasPrefix("@"), let address = try? KeeperSocket.address(socket) else { return nil }
-        let fd = Glibc.socket(AF_UNIX, datagramSocket | closeOnExecSocket | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return nil }
+        guard socket.hasPrefix("/") || socket.hasPrefix("@"), let address = try? UnixSocketAddress(socket),
+              let fd = try? Syscall.socket(.unix, .datagram, .nonBlocking) else { return nil }
         self.fd = fd
         self.address = address
-        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
-        self.length = socklen_t(pathOffset + socket.utf8.count + (socket.hasPrefix("@") ? 0 : 1))
     }
 
     /// Sends `bytes` as one datagram; a failure is ignored, as `sd_notify(3)` callers do.
     mutating func send(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
-        let length = self.length
-        let fd = self.fd
-        _ = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, length)
-            }
-        }
+        address.send(from: fd, bytes)
     }
 }

@@ -3,9 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The values of the wire format (see ``BinaryFormat``). `offset` is the value's tag and `limit`

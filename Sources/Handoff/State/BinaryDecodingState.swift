@@ -3,9 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The state of one decode: the bytes, the nesting depth, and the positional cursors of keyed

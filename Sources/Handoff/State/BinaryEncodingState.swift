@@ -3,9 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The state of one fast-path encode: a single growing buffer shared by every container, and the
@@ -79,13 +76,13 @@ final class BinaryEncodingState {
 
     init(capacity: Int = 1024) {
         self.capacity = capacity
-        base = malloc(capacity)!.assumingMemoryBound(to: UInt8.self)
+        base = Memory.allocate(capacity).assumingMemoryBound(to: UInt8.self)
         frames = .allocate(capacity: frameCapacity)
         frames.initialize(to: Frame(id: 0, kind: .filled, start: 0, count: 0, entries: -1, group: 0, pathBase: 0, owner: nil))
     }
 
     deinit {
-        free(base)
+        Memory.release(base)
         frames.deallocate()
     }
 
@@ -133,7 +130,7 @@ final class BinaryEncodingState {
 
     private func grow(_ extra: Int) {
         let newCapacity = Swift.max(capacity * 2, count + extra)
-        guard let grown = realloc(base, newCapacity) else { fatalError("out of memory growing an encode buffer to \(newCapacity) bytes") }
+        let grown = Memory.reallocate(base, newCapacity)
         base = grown.assumingMemoryBound(to: UInt8.self)
         capacity = newCapacity
     }
@@ -356,7 +353,7 @@ final class BinaryEncodingState {
         }
         let size = BinaryFormat.varintSize(UInt64(length))
         ensure(size)
-        memmove(base + contentStart + size - 1, base + contentStart, length)
+        Memory.move(base + contentStart + size - 1, from: base + contentStart, count: length)
         let end = count + size - 1
         count = start &+ 1
         writeVarintUnchecked(UInt64(length))
@@ -379,7 +376,7 @@ final class BinaryEncodingState {
         let base = self.base
         ranges.sort { left, right in
             let common = Swift.min(left.count, right.count)
-            let order = memcmp(base + left.lowerBound, base + right.lowerBound, common)
+            let order = Memory.compare(base + left.lowerBound, base + right.lowerBound, count: common)
             return order != 0 ? order < 0 : left.count < right.count
         }
         let length = count - contentStart

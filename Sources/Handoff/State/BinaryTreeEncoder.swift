@@ -3,9 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The slow path of ``HandoffBinaryEncoder``: builds the value as a tree first, so containers and

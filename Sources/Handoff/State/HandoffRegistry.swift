@@ -1,7 +1,4 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The ``HandoffAware`` instances of a process, by label and key.
@@ -215,8 +212,6 @@ public final class HandoffRegistry: Sendable {
     }
 
     package static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+        SystemClock.realtimeNanoseconds()
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The process that made a claim (or a temporary file) in a ``DirectoryStore``, named so that a
@@ -14,8 +11,8 @@ struct ClaimOwner: Hashable, Sendable {
 
     /// This process, read once.
     static let current = ClaimOwner(
-        pid: getpid(),
-        startTime: ClaimOwner.status(of: getpid())?.startTime ?? 0,
+        pid: Syscall.processID,
+        startTime: ClaimOwner.status(of: Syscall.processID)?.startTime ?? 0,
         boot: ClaimOwner.bootID())
 
     init(pid: Int32, startTime: UInt64, boot: String) {
@@ -41,7 +38,7 @@ struct ClaimOwner: Hashable, Sendable {
     var isAlive: Bool {
         if boot != ClaimOwner.current.boot { return false }
         if startTime == 0 || ClaimOwner.current.startTime == 0 {
-            return kill(pid, 0) == 0 || errno == EPERM
+            return Syscall.processExists(pid)
         }
         guard let status = ClaimOwner.status(of: pid) else { return false }
         return !status.zombie && status.startTime == startTime
@@ -67,17 +64,9 @@ struct ClaimOwner: Hashable, Sendable {
 
     /// The contents of a small file (under 4 KiB) such as those of `/proc`, or `nil`.
     private static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard let fd = try? Syscall.open(path, .readOnly) else { return nil }
         defer { Syscall.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var count = 0
-        while count < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            count += n
-        }
-        return count == 0 ? nil : String(decoding: buffer[..<count], as: UTF8.self)
+        guard let bytes = try? Syscall.readAll(fd, limit: 4096, "read(\(path))"), !bytes.isEmpty else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

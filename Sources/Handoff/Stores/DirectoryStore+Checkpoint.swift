@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 // Crash-durable checkpoints in a DirectoryStore: one file per process, label and key, named
@@ -23,7 +20,7 @@ extension DirectoryStore: CheckpointingStore {
                 // The name is this process's own: replacing it replaces only its own checkpoint.
                 try StoreFiles.rename(temporary, path(DirectoryStoreLayout.checkpointName(label: label, key: key, owner: .current)))
             } catch {
-                _ = unlink(temporary)
+                Syscall.removeQuietly(temporary)
                 throw HandoffError(.storeFailed, "cannot checkpoint \(label)/\(key): \(error.reason)", errno: error.errno)
             }
             StoreFiles.syncDirectory(directory)

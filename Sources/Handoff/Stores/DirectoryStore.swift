@@ -1,8 +1,5 @@
 import Dispatch
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The embedded ``HandoffStore``: offers rest as files in a directory only this user can read,
@@ -76,7 +73,7 @@ public final class DirectoryStore: HandoffStore {
     /// - Parameter program: The program's name; any `/` in it is replaced by `_`.
     public static func defaultDirectory(for program: String) -> String {
         let program = program.replacingSlashes()
-        let uid = geteuid()
+        let uid = Syscall.effectiveUserID
         if let runtime = environment("XDG_RUNTIME_DIR"), isDirectory(runtime) {
             return "\(runtime)/handoff/\(program)"
         }
@@ -161,7 +158,7 @@ public final class DirectoryStore: HandoffStore {
                     try StoreFiles.moveNoReplace(temporary, path(DirectoryStoreLayout.laterOfferName(label: label, key: key, id: id)))
                 }
             } catch {
-                _ = unlink(temporary)
+                Syscall.removeQuietly(temporary)
                 throw error
             }
         } catch {
@@ -242,7 +239,7 @@ public final class DirectoryStore: HandoffStore {
         guard let names = try? StoreFiles.names(in: directory) else { return }
         for name in names {
             if case .temporary(_, let owner) = DirectoryStoreLayout.parse(name), !owner.isAlive {
-                _ = unlink(path(name))
+                Syscall.removeQuietly(path(name))
             }
         }
     }
@@ -256,14 +253,12 @@ public final class DirectoryStore: HandoffStore {
     }
 
     private static func environment(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        let text = String(cString: value)
-        return text.isEmpty ? nil : text
+        guard let text = Environment.value(name), !text.isEmpty else { return nil }
+        return text
     }
 
     private static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+        Syscall.status(ofPath: path)?.kind == .directory
     }
 }
 

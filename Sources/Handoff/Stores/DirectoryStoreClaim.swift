@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// Claiming from a ``DirectoryStore``: look without taking, take with one `rename`, verify what

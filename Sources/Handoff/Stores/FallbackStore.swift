@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// A ``HandoffStore`` that offers to a primary store (a cluster, such as an etcd store) and,
@@ -34,14 +31,8 @@ public final class FallbackStore: HandoffStore {
 
     /// Writes `handoff: <message>` to standard error: the default log.
     public static let standardErrorLog: @Sendable (String) -> Void = { message in
-        let bytes = Array("handoff: \(message)\n".utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }  // nowhere to report a failing log
-            offset += written
-        }
+        // A failing write is dropped: there is nowhere to report a failing log.
+        Syscall.writeToStandardError("handoff: \(message)\n")
     }
 
     /// Makes a store that falls back from `primary` to `fallback`.

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// Opens a ``HandoffStore`` from the URL an operator writes: the one place that maps store
@@ -20,8 +17,7 @@ package enum StoreURL {
     package static func open(_ url: String) throws -> any HandoffStore {
         if url.hasPrefix("dir:") {
             let path = String(url.dropFirst(4))
-            var info = stat()
-            guard !path.isEmpty, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            guard !path.isEmpty, Syscall.status(ofPath: path)?.kind == .directory else {
                 throw HandoffError(.storeFailed, "no store directory at \(path.debugDescription)")
             }
             return try DirectoryStore(directory: path)

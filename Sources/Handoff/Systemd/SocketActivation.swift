@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The descriptors systemd passed at start (`sd_listen_fds(3)` without libsystemd): sockets of
@@ -35,8 +32,8 @@ struct SocketActivation {
         let pid = variable("LISTEN_PID")
         let count = variable("LISTEN_FDS")
         let names = variable("LISTEN_FDNAMES")
-        for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
-        guard let pid, pid_t(pid) == getpid(), let count else { return nil }
+        for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { Environment.remove(name) }
+        guard let pid, Int32(pid) == Syscall.processID, let count else { return nil }
         guard let total = Int(count), total >= 0, total <= 4096 else {
             throw HandoffError(.invalidArgument, "LISTEN_FDS=\(count) is not a descriptor count")
         }
@@ -60,11 +57,10 @@ struct SocketActivation {
         var seen: Set<[UInt64]> = []
         var kept: [CInt] = [], keptNames: [String] = []
         for (fd, name) in zip(descriptors, names) {
-            var info = stat()
-            if fstat(fd, &info) != 0 {
+            guard let info = try? Syscall.status(fd) else {
                 throw HandoffError(.descriptorMismatch, "passed descriptor \"\(name)\" (fd \(fd)) is not open")
             }
-            if seen.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted {
+            if seen.insert([info.device, info.inode]).inserted {
                 kept.append(fd)
                 keptNames.append(name)
             } else {
@@ -94,18 +90,18 @@ struct SocketActivation {
     /// What a descriptor is: a listening stream socket, a connected one, a datagram socket, or
     /// anything else (a file, a pipe, a memfd).
     static func kind(of fd: CInt, name: String) throws(HandoffError) -> DescriptorKind {
-        var info = stat()
+        let info: FileStatus
         do throws(HandoffError) {
-            try Syscall.check("fstat") { fstat(fd, &info) }
+            info = try Syscall.status(fd)
         } catch {
             throw HandoffError(.descriptorMismatch, "passed descriptor \"\(name)\" (fd \(fd)) is not open: \(error.reason)")
         }
-        guard (info.st_mode & S_IFMT) == S_IFSOCK else { return .file }
-        let type = try Syscall.socketOption(fd, SO_TYPE, "SO_TYPE")
+        guard info.kind == .socket else { return .file }
+        let type = SocketType(rawValue: try Syscall.socketOption(fd, .type))
         switch type {
-        case streamSocket:
-            return try Syscall.socketOption(fd, SO_ACCEPTCONN, "SO_ACCEPTCONN") != 0 ? .listener : .connection
-        case datagramSocket:
+        case .stream:
+            return try Syscall.socketOption(fd, .acceptsConnections) != 0 ? .listener : .connection
+        case .datagram:
             return .datagram
         default:
             throw HandoffError(.descriptorMismatch, "passed descriptor \"\(name)\" (fd \(fd)) has socket type \(type), neither stream nor datagram")
@@ -125,6 +121,5 @@ struct SocketActivation {
     }
 
     private static func variable(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
-    }
+        Environment.value(name)}
 }

@@ -1,7 +1,3 @@
-import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// A checkpoint of the registered state in a sealed memfd, kept in systemd's file descriptor
@@ -81,16 +77,10 @@ struct StateCheckpoint: Sendable {
     /// A sealed memfd holding `bytes`.
     /// - Throws: ``HandoffError/Code/systemCall`` naming the call that failed.
     static func memfd(holding bytes: [UInt8], name: String) throws(HandoffError) -> CInt {
-        let fd = try Syscall.check("memfd_create(\(name))") { chandoff_memfd_create(name) }
+        let fd = try Syscall.memoryFile(name)
         do throws(HandoffError) {
-            var offset = 0
-            while offset < bytes.count {
-                let written = try Syscall.check("write(memfd)") {
-                    bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                }
-                offset += written
-            }
-            try Syscall.check("fcntl(F_ADD_SEALS)") { chandoff_memfd_seal(fd) }
+            try Syscall.writeAll(fd, bytes, "write(memfd)")
+            try Syscall.sealMemoryFile(fd)
             return fd
         } catch {
             Syscall.close(fd)
@@ -102,22 +92,11 @@ struct StateCheckpoint: Sendable {
     /// - Throws: ``HandoffError/Code/systemCall``, or ``HandoffError/Code/envelopeTooLarge``
     ///   past `limit` bytes.
     func contents(limit: Int) throws(HandoffError) -> [UInt8] {
-        var info = stat()
-        try Syscall.check("fstat(\(name))") { fstat(fd, &info) }
-        let size = Int(info.st_size)
+        let size = try Syscall.status(fd, "fstat(\(name))").size
         guard size <= limit else {
             throw HandoffError(.envelopeTooLarge, "state checkpoint \(name) is \(size) bytes; the cap is \(limit)")
         }
-        var bytes = [UInt8](repeating: 0, count: size)
-        var offset = 0
-        while offset < size {
-            let count = try Syscall.check("pread(\(name))") {
-                bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + offset, size - offset, off_t(offset)) }
-            }
-            if count == 0 { break }
-            offset += count
-        }
-        return Array(bytes.prefix(offset))
+        return try Syscall.readAll(fd, count: size, "pread(\(name))")
     }
 
     /// The newest checkpoint among `checkpoints` that checks out, and why each other was

@@ -1,7 +1,3 @@
-import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// Sends notifications to the service manager the way `sd_notify(3)` does, without libsystemd:
@@ -27,7 +23,7 @@ package struct SystemdNotifier: Sendable, Hashable {
     /// - Returns: `nil` if the variable is unset or empty: the process does not run under a
     ///   service manager that listens.
     package static func fromEnvironment() -> SystemdNotifier? {
-        guard let value = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !value.isEmpty else { return nil }
+        guard let value = Environment.value("NOTIFY_SOCKET"), !value.isEmpty else { return nil }
         return try? SystemdNotifier(socket: value)
     }
 
@@ -54,20 +50,10 @@ package struct SystemdNotifier: Sendable, Hashable {
             throw HandoffError(.invalidArgument, "notification line \(bad.debugDescription) is not one KEY=VALUE line")
         }
         let message = Array(assignments.joined(separator: "\n").utf8)
-        let fd = try Syscall.check("socket(NOTIFY_SOCKET)") {
-            socket(AF_UNIX, datagramSocket | closeOnExecSocket | Int32(SOCK_NONBLOCK.rawValue), 0)
-        }
+        let fd = try Syscall.socket(.unix, .datagram, .nonBlocking, "socket(NOTIFY_SOCKET)")
         defer { Syscall.close(fd) }
-        try address.withSockAddr { pointer, length throws(HandoffError) in
-            _ = try Syscall.check("connect(NOTIFY_SOCKET \(address))") { connect(fd, pointer, length) }
-        }
-        let sent = try Syscall.check("sendmsg(NOTIFY_SOCKET)") {
-            message.withUnsafeBytes { bytes in
-                descriptors.withUnsafeBufferPointer {
-                    chandoff_send_with_fds(fd, bytes.baseAddress, bytes.count, $0.baseAddress, Int32($0.count))
-                }
-            }
-        }
+        try Syscall.connect(fd, to: address, "connect(NOTIFY_SOCKET \(address))")
+        let sent = try Syscall.sendMessage(fd, bytes: message, descriptors: descriptors, "sendmsg(NOTIFY_SOCKET)") ?? 0
         if sent != message.count {
             throw HandoffError(.systemCall, "sendmsg(NOTIFY_SOCKET) sent \(sent) of \(message.count) bytes")
         }

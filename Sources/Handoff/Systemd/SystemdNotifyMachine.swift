@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// What this process tells systemd, decided from its upgrade events. Mutating methods return
@@ -70,7 +67,7 @@ struct SystemdNotifyMachine: Sendable {
         var message = ["READY=1", status("serving")]
         // A predecessor that died before it could hand over MAINPID leaves it to this process
         // (accepted with NotifyAccess=all; harmless otherwise).
-        if predecessorLost { message.insert("MAINPID=\(getpid())", at: 0) }
+        if predecessorLost { message.insert("MAINPID=\(Syscall.processID)", at: 0) }
         return [.notify(message), .storeListeners]
     }
 

@@ -1,7 +1,4 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// An ``Upgrader``'s voice towards systemd: it observes the upgrader's events as they are
@@ -32,7 +29,7 @@ package final class SystemdReporter: Sendable {
     /// - Parameters:
     ///   - awaitsPredecessor: A successor with a live predecessor: `READY=1` waits for it to go.
     ///   - predecessorPID: Its pid: a `WATCHDOG_PID` naming it is this process's to take over.
-    init?(configuration: SystemdConfiguration, generation: Int, awaitsPredecessor: Bool, predecessorPID: pid_t?,
+    init?(configuration: SystemdConfiguration, generation: Int, awaitsPredecessor: Bool, predecessorPID: Int32?,
           descriptors: Descriptors, registry: HandoffRegistry) {
         guard configuration.notifies || configuration.storesDescriptors, let notifier = SystemdNotifier.fromEnvironment() else {
             return nil
@@ -153,27 +150,25 @@ package final class SystemdReporter: Sendable {
 
     /// Half of `WATCHDOG_USEC` if the watchdog is this process's (``watchdogInterval(microseconds:owner:predecessor:)``).
     /// `WATCHDOG_PID` is then removed, so a successor finds it unset and takes it over in turn.
-    static func takeWatchdog(predecessor: pid_t?) -> Duration? {
-        let owner = getenv("WATCHDOG_PID").map { String(cString: $0) }
+    static func takeWatchdog(predecessor: Int32?) -> Duration? {
+        let owner = Environment.value("WATCHDOG_PID")
         guard let interval = watchdogInterval(
-            microseconds: getenv("WATCHDOG_USEC").map { String(cString: $0) }, owner: owner, predecessor: predecessor) else { return nil }
-        if owner != nil { unsetenv("WATCHDOG_PID") }
+            microseconds: Environment.value("WATCHDOG_USEC"), owner: owner, predecessor: predecessor) else { return nil }
+        if owner != nil { Environment.remove("WATCHDOG_PID") }
         return interval
     }
 
     /// Half of `WATCHDOG_USEC` if it is set and the watchdog is this process's: `WATCHDOG_PID`
     /// unset or empty, this pid, or the predecessor's (whose place this process takes).
-    static func watchdogInterval(microseconds: String?, owner: String?, predecessor: pid_t?) -> Duration? {
+    static func watchdogInterval(microseconds: String?, owner: String?, predecessor: Int32?) -> Duration? {
         guard let microseconds, let usec = Int64(microseconds), usec > 0 else { return nil }
         if let owner, !owner.isEmpty {
-            guard let pid = pid_t(owner), pid == getpid() || pid == predecessor else { return nil }
+            guard let pid = Int32(owner), pid == Syscall.processID || pid == predecessor else { return nil }
         }
         return .microseconds(usec) / 2
     }
 
     static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        UInt64(SystemClock.monotonicNanoseconds() / 1000)
     }
 }

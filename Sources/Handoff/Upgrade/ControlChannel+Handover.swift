@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 // The successor's reading of the handover: frames as `receive(until:)` returns them, except
@@ -66,7 +63,7 @@ extension ControlChannel {
                 try checkEndOfStream()
                 return nil
             }
-            try wait(for: Int16(POLLIN), until: deadline)
+            try wait(for: .readable, until: deadline)
             // Read no further than this frame (or its header, until that says which frame it
             // is): the payload of a STATE frame after it goes straight to its envelope.
             let wanted = header.map { Frame.headerLength + $0.length + Frame.trailerLength } ?? Frame.headerLength
@@ -155,7 +152,7 @@ extension ControlChannel {
         while decoder.bufferedCount < count {
             if endOfStream { return false }
             try receiveOnce(upTo: limit - decoder.bufferedCount)
-            if decoder.bufferedCount < count && !endOfStream { try wait(for: Int16(POLLIN), until: deadline) }
+            if decoder.bufferedCount < count && !endOfStream { try wait(for: .readable, until: deadline) }
         }
         return true
     }
@@ -166,7 +163,7 @@ extension ControlChannel {
         while true {
             switch try receiveMessage(into: destination, descriptorsAllowed: false) {
             case nil:
-                try wait(for: Int16(POLLIN), until: deadline)
+                try wait(for: .readable, until: deadline)
             case 0:
                 endOfStream = true
                 throw HandoffError(.truncatedFrame, "stream ended inside a STATE frame")

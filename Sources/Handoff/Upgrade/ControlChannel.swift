@@ -1,9 +1,5 @@
-import CHandoff
 import Dispatch
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// One end of the control channel: frames over a Unix stream socket, descriptors riding along
@@ -27,7 +23,7 @@ package final class ControlChannel: @unchecked Sendable {
     package let fd: CInt
     private let wake: CInt
     /// The process every message must come from; `nil` to accept any sender.
-    let expectedPeer: pid_t?
+    let expectedPeer: Int32?
     /// Whether the peer may send descriptors; if not, any that arrive are closed and refused.
     let acceptsDescriptors: Bool
     let peerName: String
@@ -44,17 +40,17 @@ package final class ControlChannel: @unchecked Sendable {
     let writeQueue = DispatchQueue(label: "handoff.control.write")
 
     /// Wraps a connected Unix stream socket; the channel owns and closes it.
-    package init(fd: CInt, peerName: String, expectedPeer: pid_t?, acceptsDescriptors: Bool, maxPayloadLength: Int) throws(HandoffError) {
+    package init(fd: CInt, peerName: String, expectedPeer: Int32?, acceptsDescriptors: Bool, maxPayloadLength: Int) throws(HandoffError) {
         try Syscall.setNonBlocking(fd)
         try Syscall.setCloseOnExec(fd)
         // Large buffers: bulk state crosses with fewer wake-ups of the two processes. The kernel
         // caps them at net.core.{w,r}mem_max; a refusal only costs speed.
-        try? Syscall.setSocketOption(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20, "SO_SNDBUF")
-        try? Syscall.setSocketOption(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF")
+        try? Syscall.setSocketOption(fd, .sendBuffer, 4 << 20)
+        try? Syscall.setSocketOption(fd, .receiveBuffer, 4 << 20)
         if expectedPeer != nil {
-            try Syscall.check("setsockopt(SO_PASSCRED)") { chandoff_enable_credentials(fd) }
+            try Syscall.enableCredentials(fd)
         }
-        self.wake = try Syscall.check("eventfd") { chandoff_eventfd() }
+        self.wake = try Syscall.eventDescriptor()
         self.fd = fd
         self.peerName = peerName
         self.expectedPeer = expectedPeer
@@ -88,13 +84,12 @@ package final class ControlChannel: @unchecked Sendable {
     package func shutdown() {
         guard !closed.withLock({ $0 }) else { return }
         interrupt()
-        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        Syscall.shutdown(fd)
     }
 
     func interrupt() {
         guard !closed.withLock({ $0 }) else { return }
-        var one: UInt64 = 1
-        _ = Glibc.write(wake, &one, 8)
+        Syscall.signalEvent(wake)
     }
 
     /// The next frame, or `nil` at a clean end of stream.
@@ -213,7 +208,7 @@ package final class ControlChannel: @unchecked Sendable {
                 try checkEndOfStream()
                 return nil
             }
-            try wait(for: Int16(POLLIN), until: deadline)
+            try wait(for: .readable, until: deadline)
             try receiveOnce()
         }
     }
@@ -244,17 +239,11 @@ package final class ControlChannel: @unchecked Sendable {
     /// queued for the `FDS` frames to claim, or, unless `descriptorsAllowed`, closed and refused.
     /// - Returns: The bytes read, 0 at end of stream, `nil` if none were ready.
     func receiveMessage(into buffer: UnsafeMutableRawBufferPointer, descriptorsAllowed: Bool) throws -> Int? {
-        var descriptors = [CInt](repeating: -1, count: Int(CHANDOFF_MAX_FDS_PER_MESSAGE))
-        var info = chandoff_received()
-        let count = chandoff_receive(fd, buffer.baseAddress, buffer.count, &descriptors, CHANDOFF_MAX_FDS_PER_MESSAGE, &info)
-        if count < 0 {
-            let error = errno
-            if error == EAGAIN || error == EINTR { return nil }
-            if error == ECONNRESET { return 0 }
-            throw HandoffError.system("recvmsg(\(peerName))", errno: error)
-        }
-        let arrived = Array(descriptors.prefix(Int(info.fd_count)))
-        if info.truncated != 0 {
+        var descriptors = [CInt](repeating: -1, count: Syscall.maxDescriptorsPerMessage)
+        guard let info = try Syscall.receiveMessage(fd, into: buffer, descriptors: &descriptors, "recvmsg(\(peerName))") else { return nil }
+        let count = info.count
+        let arrived = Array(descriptors.prefix(info.descriptorCount))
+        if info.truncated {
             arrived.forEach(Syscall.close)
             throw HandoffError(.descriptorCountMismatch, "the kernel truncated descriptors from \(peerName) (MSG_CTRUNC)")
         }
@@ -269,17 +258,17 @@ package final class ControlChannel: @unchecked Sendable {
             }
             pendingDescriptors += arrived
             // One FDS frame's worth may arrive ahead of the frame that claims it; more is abuse.
-            if pendingDescriptors.count > 2 * Int(CHANDOFF_MAX_FDS_PER_MESSAGE) {
+            if pendingDescriptors.count > 2 * Syscall.maxDescriptorsPerMessage {
                 throw HandoffError(.descriptorCountMismatch, "\(peerName) sent \(pendingDescriptors.count) descriptors ahead of their frames")
             }
         }
         if count == 0 { return 0 }
         if let expectedPeer {
-            guard info.has_credentials != 0 else {
+            guard let sender = info.senderPID else {
                 throw HandoffError(.peerMismatch, "a message on the control channel carried no credentials")
             }
-            guard info.pid == expectedPeer else {
-                throw HandoffError(.peerMismatch, "a message on the control channel came from pid \(info.pid), not \(peerName) (pid \(expectedPeer))")
+            guard sender == expectedPeer else {
+                throw HandoffError(.peerMismatch, "a message on the control channel came from pid \(sender), not \(peerName) (pid \(expectedPeer))")
             }
         }
         return count
@@ -301,29 +290,21 @@ package final class ControlChannel: @unchecked Sendable {
         var offset = 0
         var attached = descriptors
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { buffer -> Int in
-                let base = buffer.baseAddress! + offset
-                let length = buffer.count - offset
-                if attached.isEmpty { return Glibc.send(fd, base, length, Int32(MSG_NOSIGNAL)) }
-                return chandoff_send_with_fds(fd, base, length, attached, Int32(attached.count))
+            let sent = try bytes.withUnsafeBytes { buffer in
+                try Syscall.sendMessage(fd, UnsafeRawBufferPointer(rebasing: buffer[offset...]), descriptors: attached, "sendmsg(\(peerName))")
             }
-            if sent < 0 {
-                let error = errno
-                if error == EINTR { continue }
-                if error == EAGAIN {
-                    try wait(for: Int16(POLLOUT), until: deadline)
-                    continue
-                }
-                throw HandoffError.system("sendmsg(\(peerName))", errno: error)
+            guard let sent else {
+                try wait(for: .writable, until: deadline)
+                continue
             }
             attached = []
             offset += sent
         }
     }
 
-    func wait(for events: Int16, until deadline: ContinuousClock.Instant?) throws {
+    func wait(for events: PollEvents, until deadline: ContinuousClock.Instant?) throws {
         while true {
-            var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            var fds = [PollDescriptor(fd, events), PollDescriptor(wake, .readable)]
             var timeout: Int32 = -1
             if let deadline {
                 let left = deadline - .now
@@ -333,13 +314,9 @@ package final class ControlChannel: @unchecked Sendable {
                 let (seconds, attoseconds) = left.components
                 timeout = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
             }
-            let ready = poll(&fds, 2, timeout)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw HandoffError.system("poll(\(peerName))", errno: errno)
-            }
-            if fds[1].revents != 0 { throw CancellationError() }
-            if fds[0].revents != 0 { return }
+            try Syscall.poll(&fds, timeoutMilliseconds: timeout, "poll(\(peerName))")
+            if !fds[1].returned.isEmpty { throw CancellationError() }
+            if !fds[0].returned.isEmpty { return }
         }
     }
 }

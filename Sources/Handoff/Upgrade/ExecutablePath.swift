@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// Resolves, at start, the path a deploy replaces.
@@ -16,26 +13,21 @@ enum ExecutablePath {
             guard let cwd = currentDirectory() else { return selfExe() }
             return cwd + "/" + argument0
         }
-        if let path = getenv("PATH").map({ String(cString: $0) }) {
+        if let path = Environment.value("PATH") {
             for directory in path.split(separator: ":") where directory.hasPrefix("/") {
                 let candidate = "\(directory)/\(argument0)"
-                if access(candidate, X_OK) == 0 { return candidate }
+                if Syscall.isExecutable(candidate) { return candidate }
             }
         }
         return selfExe()
     }
 
     private static func currentDirectory() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return nil }
-        return string(fromNulTerminated: buffer)
+        Syscall.currentDirectory()
     }
 
     private static func selfExe() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        var path = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard var path = Syscall.readLink("/proc/self/exe") else { return nil }
         if path.hasSuffix(" (deleted)") { path.removeLast(" (deleted)".count) }
         return path
     }

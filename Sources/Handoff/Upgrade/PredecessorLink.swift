@@ -1,16 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The successor's side of the control channel: introduce itself, take the descriptors, say
 /// `READY`, take the handover, acknowledge it, and watch the predecessor exit.
 final class PredecessorLink: Sendable {
     let channel: ControlChannel
-    let predecessorPID: pid_t
+    let predecessorPID: Int32
     let configuration: UpgraderConfiguration
 
-    private init(channel: ControlChannel, predecessorPID: pid_t, configuration: UpgraderConfiguration) {
+    private init(channel: ControlChannel, predecessorPID: Int32, configuration: UpgraderConfiguration) {
         self.channel = channel
         self.predecessorPID = predecessorPID
         self.configuration = configuration
@@ -36,14 +33,14 @@ final class PredecessorLink: Sendable {
     /// serves on.
     static func connect(fd: CInt, configuration: UpgraderConfiguration) async throws -> Inheritance {
         do {
-            guard try Sockets.validate(fd, as: .connection, name: "HANDOFF_CONTROL_FD")?.family == AF_UNIX else {
+            guard try Sockets.validate(fd, as: .connection, name: "HANDOFF_CONTROL_FD")?.family == .unix else {
                 throw HandoffError(.descriptorMismatch, "HANDOFF_CONTROL_FD=\(fd) is not a Unix socket")
             }
         } catch {
             Syscall.close(fd)
             throw error
         }
-        let parent = getppid()
+        let parent = Syscall.parentProcessID
         let channel = try ControlChannel(
             fd: fd, peerName: "predecessor", expectedPeer: parent, acceptsDescriptors: true,
             maxPayloadLength: configuration.maxFramePayload)
@@ -51,7 +48,7 @@ final class PredecessorLink: Sendable {
         let deadline = ContinuousClock.now + configuration.inheritTimeout
         var entries: [Descriptors.Entry] = []
         do {
-            let hello = HelloMessage(pid: getpid(), buildID: configuration.buildID)
+            let hello = HelloMessage(pid: Syscall.processID, buildID: configuration.buildID)
             try await channel.send(Frame(.hello, payload: hello.encoded()), until: deadline)
             link.step(.afterHello)
             let kinds: Set<DescriptorKind> = [.listener, .datagram, .connection, .file]
@@ -100,7 +97,7 @@ final class PredecessorLink: Sendable {
     }
 
     /// Whether the predecessor has exited: this process, its child, was re-parented.
-    var predecessorGone: Bool { getppid() != predecessorPID }
+    var predecessorGone: Bool { Syscall.parentProcessID != predecessorPID }
 
     /// Waits up to `limit` for the predecessor to be gone (its end of the channel closes a
     /// moment before the kernel re-parents this process); returns whether it is.
@@ -108,7 +105,7 @@ final class PredecessorLink: Sendable {
         let deadline = ContinuousClock.now + limit
         while !predecessorGone {
             guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(2))  // polling getppid() with a deadline
+            try? await Task.sleep(for: .milliseconds(2))  // polling Syscall.parentProcessID with a deadline
         }
         return true
     }
@@ -185,7 +182,7 @@ final class PredecessorLink: Sendable {
             }
         }
         while !predecessorGone {
-            try? await Task.sleep(for: .milliseconds(5))  // polling getppid(): no event says "re-parented"
+            try? await Task.sleep(for: .milliseconds(5))  // polling Syscall.parentProcessID: no event says "re-parented"
         }
     }
 

@@ -1,8 +1,5 @@
 import Dispatch
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// How envelopes ride in `STATE` frames: each envelope's bytes are cut into chunks no larger
@@ -120,14 +117,14 @@ private final class Prefault: Sendable {
     /// Starts on `buffer`, or returns `nil` if it is too small to be worth a thread.
     init?(_ buffer: UnsafeMutableRawBufferPointer) {
         guard buffer.count >= 8 << 20, let base = buffer.baseAddress else { return nil }
-        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let page = UInt(Syscall.pageSize)
         let start = (UInt(bitPattern: base) + page - 1) & ~(page - 1)
         let end = (UInt(bitPattern: base) + UInt(buffer.count)) & ~(page - 1)
         queue.async { [self] in
             var address = start
             while address < end && !stopped.load(ordering: .relaxed) {
                 let length = min(4 << 20, end - address)
-                guard madvise(UnsafeMutableRawPointer(bitPattern: address), Int(length), MADV_POPULATE_WRITE) == 0 else { break }
+                guard Syscall.prefault(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: address), count: Int(length))) else { break }
                 address += length
             }
             done.signal()

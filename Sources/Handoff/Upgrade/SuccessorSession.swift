@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// One upgrade attempt, as the old process runs it: spawn, `HELLO`, descriptors, `READY`,
@@ -19,10 +16,10 @@ struct SuccessorSession {
     /// Runs the attempt; returns the new process's pid once it acknowledged the handover, and
     /// the channel to it, which the caller keeps open until this process exits: the successor
     /// takes end of stream on it to mean its predecessor is gone.
-    func perform() async throws -> (pid: pid_t, channel: ControlChannel) {
+    func perform() async throws -> (pid: Int32, channel: ControlChannel) {
         let deadline = ContinuousClock.now + configuration.upgradeTimeout
         var pair: [CInt] = [-1, -1]
-        try Syscall.check("socketpair") { socketpair(AF_UNIX, streamSocket | closeOnExecSocket, 0, &pair) }
+        (pair[0], pair[1]) = try Syscall.socketPair()
         let child: ChildProcess
         do {
             child = try ChildProcess.spawn(

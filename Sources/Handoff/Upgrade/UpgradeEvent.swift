@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// Something that happened in an upgrade, as seen by this process.
@@ -10,9 +7,9 @@ public enum UpgradeEvent: Sendable, CustomStringConvertible {
     /// An upgrade began (SIGHUP or ``Upgrader/upgrade()``).
     case started
     /// The new process was spawned.
-    case spawned(pid: pid_t)
+    case spawned(pid: Int32)
     /// The new process reported `READY`: it accepts on the same listeners.
-    case successorReady(pid: pid_t)
+    case successorReady(pid: Int32)
     /// This process is draining: it stopped accepting and finishes in-flight work.
     case draining
     /// This process drained and is sending its connections and state to the new process.
@@ -20,13 +17,13 @@ public enum UpgradeEvent: Sendable, CustomStringConvertible {
     /// This process received its predecessor's whole handover and is about to apply it.
     case handoverReceived(connections: Int, stateBytes: Int)
     /// The new process acknowledged the handover: this process has been replaced and exits.
-    case replaced(by: pid_t)
+    case replaced(by: Int32)
     /// The upgrade failed and this process serves on.
     case failed(HandoffError)
     /// An upgrade request was refused (one was in flight, or this process is not ready).
     case refused(HandoffError)
     /// This process took over from its predecessor.
-    case tookOver(generation: Int, predecessor: pid_t)
+    case tookOver(generation: Int, predecessor: Int32)
     /// The predecessor went away before it finished handing over; nothing partial was applied.
     case predecessorLost(HandoffError)
     /// The predecessor exited: this process is the only one serving and may itself upgrade.

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// Where a process stands in the upgrade protocol. Mutating methods decide; the ``Upgrader``
@@ -18,7 +15,7 @@ package struct UpgradeStateMachine: Sendable {
         /// An upgrade is in flight.
         case upgrading
         /// A successor took over.
-        case replaced(pid_t)
+        case replaced(Int32)
     }
 
     package private(set) var state: State = .starting
@@ -77,7 +74,7 @@ package struct UpgradeStateMachine: Sendable {
         if state == .upgrading { state = .idle }
     }
 
-    mutating func upgradeCommitted(to pid: pid_t) {
+    mutating func upgradeCommitted(to pid: Int32) {
         state = .replaced(pid)
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 // The successor's side of an upgrade, and the stop with no successor.
@@ -118,7 +115,7 @@ extension Upgrader {
     func writePIDFile() {
         guard let path = configuration.pidFile else { return }
         do {
-            try PIDFile.write(getpid(), to: path)
+            try PIDFile.write(Syscall.processID, to: path)
         } catch {
             broadcast.emit(.failed(error.context("writing the PID file")))
         }

@@ -1,7 +1,4 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// Replaces the running binary with a new one without closing a listening socket or dropping a
@@ -31,7 +28,7 @@ public final class Upgrader: Sendable {
     /// 1 for a process started fresh; one more than its predecessor's for a successor.
     public let generation: Int
     /// The process this one took over from, if it was started by an upgrade.
-    public let predecessorPID: pid_t?
+    public let predecessorPID: Int32?
     /// The ``HandoffAware`` instances whose state this process hands over and takes over.
     /// Register them before ``run(participant:)``.
     public let state: HandoffRegistry
@@ -48,7 +45,7 @@ public final class Upgrader: Sendable {
     package let machine: Mutex<UpgradeStateMachine>
     let broadcast = EventBroadcast<UpgradeEvent>()
     private let participant = Mutex<(any UpgradeParticipant)?>(nil)
-    private let replacement = AsyncLatch<pid_t>()
+    private let replacement = AsyncLatch<Int32>()
     private let resolvedStore = Mutex<(any HandoffStore)?>(nil)
     /// Fulfilled once this process may upgrade: its state is settled and its predecessor gone.
     let upgradable = AsyncLatch<Void>()
@@ -84,7 +81,7 @@ public final class Upgrader: Sendable {
             Keeper.run(executablePath: path, arguments: configuration.arguments ?? CommandLine.arguments)
         }
         self.keeperRefusal = Keeper.refusal()
-        self.hangups = configuration.upgradesOnSIGHUP ? TrappedSignals([SIGHUP]) : nil
+        self.hangups = configuration.upgradesOnSIGHUP ? TrappedSignals([Signal.hangup.rawValue]) : nil
         self.configuration = configuration
         self.descriptors = Descriptors()
         let argv = CommandLine.arguments
@@ -94,7 +91,7 @@ public final class Upgrader: Sendable {
         }
         self.executablePath = path
         self.state = HandoffRegistry(
-            producer: Envelope.Producer(pid: getpid(), host: Upgrader.hostName(), build: configuration.buildID),
+            producer: Envelope.Producer(pid: Syscall.processID, host: Upgrader.hostName(), build: configuration.buildID),
             maxPayloadLength: configuration.maxStateSize)
 
         let environment = Upgrader.takeEnvironment()
@@ -160,7 +157,7 @@ public final class Upgrader: Sendable {
             link.step(.afterReady)
         case .writePIDFile:
             descriptors.closeUnclaimed()
-            if let path = configuration.pidFile { try PIDFile.write(getpid(), to: path) }
+            if let path = configuration.pidFile { try PIDFile.write(Syscall.processID, to: path) }
         }
         systemd?.processReady()
     }
@@ -260,7 +257,7 @@ public final class Upgrader: Sendable {
     ///   (``HandoffError/Code/childExited``, ``HandoffError/Code/deadlineExceeded``,
     ///   ``HandoffError/Code/childRefused``, a frame error…). This process serves on.
     @discardableResult
-    public func upgrade() async throws -> pid_t {
+    public func upgrade() async throws -> Int32 {
         if let refusal = keeperRefusal ?? machine.withLock({ $0.requestUpgrade() }) {
             broadcast.emit(.refused(refusal))
             throw refusal
@@ -311,15 +308,14 @@ public final class Upgrader: Sendable {
     /// Reads and removes the handoff variables, so programs this process starts do not take
     /// them for their own.
     private static func takeEnvironment() -> (controlFD: CInt?, generation: Int?) {
-        let control = getenv("HANDOFF_CONTROL_FD").flatMap { CInt(String(cString: $0)) }
-        let generation = getenv("HANDOFF_GENERATION").flatMap { Int(String(cString: $0)) }
-        unsetenv("HANDOFF_CONTROL_FD")
-        unsetenv("HANDOFF_GENERATION")
+        let control = Environment.value("HANDOFF_CONTROL_FD").flatMap { CInt($0) }
+        let generation = Environment.value("HANDOFF_GENERATION").flatMap { Int($0) }
+        Environment.remove("HANDOFF_CONTROL_FD")
+        Environment.remove("HANDOFF_GENERATION")
         return (control, generation)
     }
 
     private static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        return gethostname(&buffer, buffer.count) == 0 ? string(fromNulTerminated: buffer) : "unknown"
+        Syscall.hostName
     }
 }

@@ -1,8 +1,5 @@
 import FoundationEssentials
 import Handoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// One HTTP/1.1 connection to an `http` endpoint, used by one request at a time with blocking
@@ -50,28 +47,27 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
         self.endpoint = endpoint
     }
 
-    deinit { _ = close(fd) }
+    deinit { Syscall.close(fd) }
 
     /// Connects to the endpoint (each address `getaddrinfo` gives, in turn), within `timeout`;
     /// for an `https` one, runs the TLS handshake with `tls`.
     /// - Throws: ``EtcdClientError/unreachable(_:)`` naming the endpoint and the last failure;
     ///   ``EtcdClientError/tls(_:)`` if the handshake failed.
     static func connect(to endpoint: EtcdEndpoint, timeout: Duration, tls: EtcdTLSContext? = nil) throws(EtcdClientError) -> EtcdHTTPConnection {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let resolved = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
-        guard resolved == 0, let first = list else {
-            throw .unreachable("\(endpoint): getaddrinfo(\(endpoint.host)): \(String(cString: gai_strerror(resolved)))")
+        let addresses: [SocketEndpoint]
+        do { addresses = try Syscall.resolve(host: endpoint.host, port: endpoint.port) } catch {
+            throw .unreachable("\(endpoint): \(error.reason)")
         }
-        defer { freeaddrinfo(first) }
         var failure = "no address"
-        var next: UnsafeMutablePointer<addrinfo>? = first
-        while let info = next {
-            next = info.pointee.ai_next
+        for address in addresses {
             let fd: Int32
-            do { fd = try connect(info.pointee, timeout: timeout) } catch {
+            do throws(HandoffError) {
+                fd = try Syscall.connect(to: address, timeout: timeout)
+                do throws(HandoffError) { try Syscall.setTimeouts(fd, timeout) } catch {
+                    Syscall.close(fd)
+                    throw error
+                }
+            } catch {
                 failure = error.reason
                 continue
             }
@@ -87,66 +83,13 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
         throw .unreachable("\(endpoint): \(failure)")
     }
 
-    private struct CallFailure: Error { var reason: String }
-
-    private static func failed(_ call: String, _ error: Int32 = errno) -> CallFailure {
-        CallFailure(reason: "\(call): \(String(cString: strerror(error))) (errno \(error))")
-    }
-
-    /// A nonblocking `connect(2)` waited for with `poll(2)`; the socket is then made blocking,
-    /// with `TCP_NODELAY` and send and receive timeouts.
-    private static func connect(_ info: addrinfo, timeout: Duration) throws(CallFailure) -> Int32 {
-        let fd = socket(info.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw failed("socket") }
-        do throws(CallFailure) {
-            if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) != 0 {
-                guard errno == EINPROGRESS || errno == EINTR else { throw failed("connect") }
-                var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                let deadline = ContinuousClock.now + timeout
-                while true {
-                    let left = deadline - ContinuousClock.now
-                    let milliseconds = max(0, Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
-                    let polled = poll(&ready, 1, milliseconds)
-                    if polled < 0 && errno == EINTR { continue }
-                    guard polled >= 0 else { throw failed("poll") }
-                    guard polled > 0 else { throw CallFailure(reason: "connect: timed out after \(timeout)") }
-                    break
-                }
-                var error: Int32 = 0
-                var length = socklen_t(MemoryLayout<Int32>.size)
-                guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { throw failed("getsockopt(SO_ERROR)") }
-                guard error == 0 else { throw failed("connect", error) }
-            }
-            let flags = fcntl(fd, F_GETFL)
-            guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else { throw failed("fcntl(O_NONBLOCK)") }
-            var one: Int32 = 1
-            guard setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-                throw failed("setsockopt(TCP_NODELAY)")
-            }
-            try setTimeout(fd, timeout)
-            return fd
-        } catch {
-            _ = close(fd)
-            throw error
-        }
-    }
-
-    private static func setTimeout(_ fd: Int32, _ timeout: Duration) throws(CallFailure) {
-        let (seconds, attoseconds) = timeout.components
-        var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
-        let size = socklen_t(MemoryLayout<timeval>.size)
-        guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, size) == 0, setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, size) == 0 else {
-            throw failed("setsockopt(SO_RCVTIMEO)")
-        }
-    }
-
     /// How long a read or write may wait.
     func setTimeout(_ timeout: Duration) throws(Failure) {
-        do { try EtcdHTTPConnection.setTimeout(fd, timeout) } catch { throw .broken(error.reason) }
+        do { try Syscall.setTimeouts(fd, timeout) } catch { throw .broken(error.reason) }
     }
 
     /// Wakes a blocked read in another thread (the connection is then unusable).
-    func interrupt() { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+    func interrupt() { Syscall.shutdown(fd) }
 
     // MARK: Exchanges
 
@@ -169,18 +112,38 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
         bytes.append(contentsOf: request.body)
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { raw in
-                tls?.write(raw.baseAddress! + offset, raw.count - offset) ?? Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            let (sent, error) = bytes.withUnsafeBytes { raw in
+                let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
+                return transfer({ $0.write(rest.baseAddress!, rest.count) }, plain: { () throws(HandoffError) in try Syscall.send(fd, rest) })
             }
-            if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else {
                 if let tls, !answered { throw .tls(tls.refusalAfterHandshake().naming(endpoint)) }
-                let reason = EtcdHTTPConnection.failed("send").reason
+                let reason = HandoffError.system("send", errno: (error ?? .brokenPipe).rawValue).reason
                 reusable = false
                 // Nothing the server could act on went out if the very first write failed.
-                throw offset == 0 && (errno == EPIPE || errno == ECONNRESET) ? .stale(reason) : .broken(reason)
+                throw offset == 0 && (error == .brokenPipe || error == .connectionReset) ? .stale(reason) : .broken(reason)
             }
             offset += sent
+        }
+    }
+
+    /// One read or write, by TLS or on the plain socket, retrying `EINTR`: the bytes moved (0 at
+    /// the end of the connection), or -1 and the errno it failed with (`EAGAIN` when the
+    /// socket's timeout ran out).
+    private func transfer(_ secure: (EtcdTLSSession) -> Int, plain: () throws(HandoffError) -> Int?) -> (Int, Errno?) {
+        if let tls {
+            while true {
+                let count = secure(tls)
+                if count >= 0 { return (count, nil) }
+                let error = Errno.current
+                if error != .interrupted { return (-1, error) }
+            }
+        }
+        do throws(HandoffError) {
+            guard let count = try plain() else { return (-1, .wouldBlock) }
+            return (count, nil)
+        } catch {
+            return (-1, error.errno)
         }
     }
 
@@ -285,23 +248,26 @@ final class EtcdHTTPConnection: @unchecked Sendable {  // used by one thread at 
             }
         }
         while true {
-            let count = buffer.withUnsafeMutableBytes { tls?.read($0.baseAddress! + end, $0.count - end) ?? recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
-            if count < 0 && errno == EINTR { continue }
+            let end = self.end
+            let (count, error) = buffer.withUnsafeMutableBytes { raw in
+                let rest = UnsafeMutableRawBufferPointer(rebasing: raw[end...])
+                return transfer({ $0.read(rest.baseAddress!, rest.count) }, plain: { () throws(HandoffError) in try Syscall.receive(fd, into: rest) })
+            }
             if count > 0 {
-                end += count
+                self.end += count
                 return true
             }
             reusable = false
-            if let tls, !answered, count == 0 || errno == ECONNRESET || errno == EPROTO {
+            if let tls, !answered, count == 0 || error == .connectionReset || error == .protocolError {
                 throw .tls(tls.refusalAfterHandshake().naming(endpoint))
             }
             if let refusal = tls?.lastFailure { throw .tls(refusal.naming(endpoint)) }
             let reason = count == 0 ? "\(endpoint) closed the connection" :
-                (errno == EAGAIN || errno == EWOULDBLOCK) ? "\(endpoint) did not answer in time" : EtcdHTTPConnection.failed("recv").reason
+                error == .wouldBlock ? "\(endpoint) did not answer in time" : HandoffError.system("recv", errno: (error ?? .connectionReset).rawValue).reason
             if !required && count == 0 { return false }
             // Closed (or reset) before a single byte of the answer: the server had dropped the
             // kept-alive connection, and did not serve the request.
-            if first && (count == 0 || errno == ECONNRESET) { throw .stale(reason) }
+            if first && (count == 0 || error == .connectionReset) { throw .stale(reason) }
             throw .broken(reason)
         }
     }

@@ -1,8 +1,5 @@
 import FoundationEssentials
 import Handoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 // Crash-durable checkpoints in etcd: the checkpoint key under no lease, and an owner key under
@@ -25,7 +22,7 @@ extension EtcdStore: CheckpointingStore {
         for _ in 0..<2 {
             let owner = try await ownership(doing)
             let request = EtcdTxnRequest(success: [
-                .put(EtcdPutRequest(key: layout.ownerKey(ownerID), value: Data("\(getpid())".utf8), lease: owner)),
+                .put(EtcdPutRequest(key: layout.ownerKey(ownerID), value: Data("\(Syscall.processID)".utf8), lease: owner)),
                 .put(EtcdPutRequest(key: layout.checkpointKey(label: header.label, key: header.key, owner: ownerID), value: Data(envelope.encoded()), lease: 0)),
             ])
             do {

@@ -1,7 +1,4 @@
 import Handoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// The system's OpenSSL 3 (`libssl.so.3`, `libcrypto.so.3`), opened with `dlopen(3)` the first
@@ -58,17 +55,18 @@ struct EtcdOpenSSL: @unchecked Sendable {  // immutable function pointers into a
     static let shared: Result<EtcdOpenSSL, HandoffError> = load()
 
     private static func load() -> Result<EtcdOpenSSL, HandoffError> {
-        guard let ssl = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL) else {
-            return .failure(HandoffError(.tlsUnavailable, "https needs the system's OpenSSL 3, and libssl.so.3 cannot be loaded (\(dlerrorText())); install libssl3 or use http"))
+        let ssl: DynamicLibrary, crypto: DynamicLibrary
+        do { ssl = try DynamicLibrary("libssl.so.3") } catch {
+            return .failure(HandoffError(.tlsUnavailable, "https needs the system's OpenSSL 3, and libssl.so.3 cannot be loaded (\(error.reason)); install libssl3 or use http"))
         }
-        guard let crypto = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL) else {
-            return .failure(HandoffError(.tlsUnavailable, "https needs the system's OpenSSL 3, and libcrypto.so.3 cannot be loaded (\(dlerrorText())); install libssl3 or use http"))
+        do { crypto = try DynamicLibrary("libcrypto.so.3") } catch {
+            return .failure(HandoffError(.tlsUnavailable, "https needs the system's OpenSSL 3, and libcrypto.so.3 cannot be loaded (\(error.reason)); install libssl3 or use http"))
         }
         var missing: [String] = []
-        func symbol<T>(_ handle: UnsafeMutableRawPointer, _ name: String, _: T.Type = T.self) -> T {
-            guard let address = dlsym(handle, name) else {
+        func symbol<T>(_ handle: DynamicLibrary, _ name: String, _: T.Type = T.self) -> T {
+            guard let address = handle.symbol(name) else {
                 missing.append(name)
-                return unsafeBitCast(dlsym(crypto, "ERR_clear_error"), to: T.self)  // never called: load fails below
+                return unsafeBitCast(crypto.symbol("ERR_clear_error"), to: T.self)  // never called: load fails below
             }
             return unsafeBitCast(address, to: T.self)
         }
@@ -105,9 +103,6 @@ struct EtcdOpenSSL: @unchecked Sendable {  // immutable function pointers into a
         return .success(library)
     }
 
-    private static func dlerrorText() -> String {
-        dlerror().map { String(cString: $0) } ?? "unknown reason"
-    }
 
     /// The oldest error on this thread's OpenSSL error queue, as text, and the queue cleared;
     /// with the packed code (`ERR_GET_REASON` is its low 23 bits).

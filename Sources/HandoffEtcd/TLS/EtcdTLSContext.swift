@@ -1,7 +1,4 @@
 import Handoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// An OpenSSL client context (`SSL_CTX`) made once from an ``EtcdTLSConfiguration``: TLS 1.2 or
@@ -94,7 +91,6 @@ final class EtcdTLSContext: @unchecked Sendable {  // SSL_CTX is safe to share o
     }
 
     static func isAddress(_ host: String) -> Bool {
-        var v4 = in_addr(), v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+        Syscall.isNumericAddress(host)
     }
 }

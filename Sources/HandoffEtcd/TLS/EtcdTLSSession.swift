@@ -1,7 +1,4 @@
 import Handoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 /// One TLS connection (`SSL`) over a blocking socket the ``EtcdHTTPConnection`` owns: reads and
@@ -32,24 +29,11 @@ final class EtcdTLSSession: @unchecked Sendable {  // one thread at a time, like
     /// writes with `write(2)`, which has no `MSG_NOSIGNAL`), and one raised by this write
     /// consumed before it is let through.
     func write(_ from: UnsafeRawPointer, _ count: Int) -> Int {
-        var pipe = sigset_t(), previous = sigset_t()
-        sigemptyset(&pipe)
-        sigaddset(&pipe, SIGPIPE)
-        var pending = sigset_t()
-        sigpending(&pending)
-        let wasPending = sigismember(&pending, SIGPIPE) == 1
-        pthread_sigmask(SIG_BLOCK, &pipe, &previous)
-        library.ERR_clear_error()
-        let put = library.SSL_write(ssl, from, Int32(clamping: count))
-        let result = put > 0 ? Int(put) : settle(put, doing: "TLS write")
-        let saved = errno
-        if result < 0 && (saved == EPIPE) && !wasPending {
-            var none = timespec(tv_sec: 0, tv_nsec: 0)
-            _ = sigtimedwait(&pipe, nil, &none)
+        Syscall.withBrokenPipeSignalHeld {
+            library.ERR_clear_error()
+            let put = library.SSL_write(ssl, from, Int32(clamping: count))
+            return put > 0 ? Int(put) : settle(put, doing: "TLS write")
         }
-        pthread_sigmask(SIG_SETMASK, &previous, nil)
-        errno = saved
-        return result
     }
 
     /// Why a server closed a connection whose handshake had seemed to succeed, before any answer.
@@ -69,21 +53,21 @@ final class EtcdTLSSession: @unchecked Sendable {  // one thread at a time, like
     /// connection, -1 with `errno` (`EAGAIN` for a timeout, `EPROTO` with ``lastFailure`` set
     /// for a TLS error).
     private func settle(_ result: Int32, doing: String) -> Int {
-        let saved = errno
+        let saved = Errno.current
         switch library.SSL_get_error(ssl, result) {
         case EtcdOpenSSL.SSL_ERROR_ZERO_RETURN:
             return 0
         case EtcdOpenSSL.SSL_ERROR_WANT_READ, EtcdOpenSSL.SSL_ERROR_WANT_WRITE:
-            errno = EAGAIN  // the socket's timeout ran out
+            Errno.set(.wouldBlock)  // the socket's timeout ran out
             return -1
         case EtcdOpenSSL.SSL_ERROR_SYSCALL:
             library.ERR_clear_error()
-            if saved == 0 { return 0 }  // an end of file OpenSSL did not expect
-            errno = saved
+            if saved.rawValue == 0 { return 0 }  // an end of file OpenSSL did not expect
+            Errno.set(saved)
             return -1
         default:
             lastFailure = failure(result, doing: doing)
-            errno = EPROTO
+            Errno.set(.protocolError)
             return -1
         }
     }
@@ -93,13 +77,13 @@ final class EtcdTLSSession: @unchecked Sendable {  // one thread at a time, like
     /// client thinks the handshake is done) is `tlsRefused`; a lost connection is
     /// `storeUnreachable`.
     func failure(_ result: Int32, doing: String) -> HandoffError {
-        let saved = errno
+        let saved = Errno.current
         let kind = library.SSL_get_error(ssl, result)
         guard let (code, text) = library.takeError().map({ ($0.code, $0.text) }) else {
             if kind == EtcdOpenSSL.SSL_ERROR_WANT_READ || kind == EtcdOpenSSL.SSL_ERROR_WANT_WRITE {
                 return HandoffError(.storeUnreachable, "\(doing): timed out")
             }
-            let reason = saved == 0 ? "the server closed the connection" : "\(String(cString: strerror(saved))) (errno \(saved))"
+            let reason = saved.rawValue == 0 ? "the server closed the connection" : saved.description
             return HandoffError(.storeUnreachable, "\(doing): \(reason)")
         }
         switch EtcdOpenSSL.reason(code) {

@@ -1,8 +1,4 @@
-import CHandoff
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem
@@ -51,11 +48,9 @@ public struct ControlClient: Sendable {
 
     private func connect() throws -> CInt {
         let address = try SocketEndpoint(parsing: "unix:" + socketPath)
-        let fd = try Syscall.check("socket(AF_UNIX)") { socket(AF_UNIX, streamSocket | closeOnExecSocket | Int32(SOCK_NONBLOCK.rawValue), 0) }
+        let fd = try Syscall.socket(.unix, .stream, .nonBlocking, "socket(AF_UNIX)")
         do throws(HandoffError) {
-            try address.withSockAddr { pointer, length throws(HandoffError) in
-                _ = try Syscall.check("connect(\(socketPath))") { Glibc.connect(fd, pointer, length) }
-            }
+            try Syscall.connect(fd, to: address, "connect(\(socketPath))")
             return fd
         } catch {
             Syscall.close(fd)

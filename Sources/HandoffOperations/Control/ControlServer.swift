@@ -1,7 +1,3 @@
-import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem
@@ -52,7 +48,7 @@ public final class ControlServer: ManagedService {
         }
         try ControlServer.preparePrivateDirectory(slash == path.startIndex ? "/" : String(path[..<slash]))
         listener = try upgrader.descriptors.listener(try SocketEndpoint(parsing: "unix:" + path), name: configuration.descriptorName, backlog: 64)
-        try Syscall.check("chmod(\(path), 0600)") { chmod(path, 0o600) }
+        try Syscall.changeMode(path, 0o600)
         try Syscall.setNonBlocking(listener)
     }
 
@@ -70,9 +66,9 @@ public final class ControlServer: ManagedService {
                 continuation.finish()
                 return .remove
             }
-            while true {
-                let fd = chandoff_accept4(listener, nil, nil, closeOnExecSocket)
-                if fd < 0 { break }  // EAGAIN: the other process took it, or none left
+            // Until EAGAIN (the other process took it, or none left) or a failure, which the
+            // next readiness retries.
+            while let fd = try? Syscall.accept(listener, nonBlocking: false) {
                 continuation.yield(fd)
             }
             return .keep
@@ -140,10 +136,10 @@ public final class ControlServer: ManagedService {
     /// Admits a peer of this process's user or root (`SO_PEERCRED`).
     /// - Throws: ``HandoffError/Code/permissionDenied`` for anyone else.
     static func admit(_ fd: CInt) throws(HandoffError) {
-        var pid: pid_t = 0, uid: uid_t = 0, gid: gid_t = 0
-        try Syscall.check("getsockopt(SO_PEERCRED)") { chandoff_peer_credentials(fd, &pid, &uid, &gid) }
-        guard uid == geteuid() || uid == 0 else {
-            throw HandoffError(.permissionDenied, "the control socket answers uid \(geteuid()) and root; the client (pid \(pid)) runs as uid \(uid)")
+        let (pid, uid) = try Syscall.peerCredentials(fd)
+        let own = Syscall.effectiveUserID
+        guard uid == own || uid == 0 else {
+            throw HandoffError(.permissionDenied, "the control socket answers uid \(own) and root; the client (pid \(pid)) runs as uid \(uid)")
         }
     }
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem
@@ -53,7 +50,7 @@ extension ControlStatus {
             return Listener(name: record.name, kind: record.kind.description, address: address)
         }
         self.init(
-            pid: getpid(), generation: upgrader.generation, predecessor: upgrader.predecessorPID, state: state,
+            pid: Syscall.processID, generation: upgrader.generation, predecessor: upgrader.predecessorPID, state: state,
             services: runner?.snapshot ?? [], notReadyReason: runner?.notReadyReason, listeners: listeners)
     }
 }

@@ -1,7 +1,4 @@
 import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem

@@ -1,7 +1,4 @@
 import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem
@@ -75,10 +72,7 @@ extension HTTPServerHandler {
     func serve(_ handed: [HandoffConnection]) {
         for handoff in handed {
             // Non-blocking already if it came from a server like this one; make sure.
-            let flags = fcntl(handoff.descriptor, F_GETFL)
-            if flags >= 0 && flags & O_NONBLOCK == 0 {
-                _ = fcntl(handoff.descriptor, F_SETFL, flags | O_NONBLOCK)
-            }
+            try? Syscall.setNonBlocking(handoff.descriptor)
             guard let connection = register(handoff.descriptor, unreadBytes: handoff.unreadBytes) else { continue }
             if mode == .serving && answering && !connection.inbound.isEmpty {
                 handleBufferedRequests(on: connection)
@@ -101,7 +95,7 @@ extension HTTPServerHandler {
         do {
             try epoll.add(descriptor, events: interest)
         } catch {
-            _ = Glibc.close(descriptor)
+            Syscall.close(descriptor)
             return nil
         }
         let connection = HTTPConnection(descriptor: descriptor, interest: interest)
@@ -135,7 +129,7 @@ extension HTTPServerHandler {
     func close(_ connection: HTTPConnection) {
         guard forget(connection) else { return }
         if !connection.peerClosed { connection.discardPendingInput(scratch: readBuffer) }
-        _ = Glibc.close(connection.descriptor)
+        Syscall.close(connection.descriptor)
         // A descriptor and a connection slot are free again: accept what waits.
         if acceptPausedUntil != nil || (!listenersRegistered && mode == .serving) { resumeAccepting() }
     }

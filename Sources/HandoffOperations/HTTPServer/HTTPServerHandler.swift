@@ -1,7 +1,4 @@
 import CHandoff
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem
@@ -102,23 +99,23 @@ final class HTTPServerHandler: EpollThreadHandler {
                 counters.add(\.acceptsPaused)
                 return
             }
-            let descriptor = chandoff_accept4(listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
-            if descriptor < 0 {
-                switch errno {
-                case EINTR, ECONNABORTED:
-                    continue
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    // Level-triggered: the listener would wake us again at once. Pause instead.
-                    pauseAccepting(until: ContinuousClock.now + configuration.acceptRetryInterval)
-                    counters.add(\.acceptsPaused)
-                    return
-                default:
-                    return  // EAGAIN: the queue is empty, or another process took it
-                }
+            let descriptor: CInt
+            do {
+                // nil (EAGAIN): the queue is empty, or another process took it.
+                guard let accepted = try Syscall.accept(listener) else { return }
+                descriptor = accepted
+            } catch where error.errno == .connectionAborted {
+                continue
+            } catch where [.tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace, .noMemory].contains(error.errno) {
+                // Level-triggered: the listener would wake us again at once. Pause instead.
+                pauseAccepting(until: ContinuousClock.now + configuration.acceptRetryInterval)
+                counters.add(\.acceptsPaused)
+                return
+            } catch {
+                return
             }
-            var on: CInt = 1
             // A latency hint; fails harmlessly on a Unix domain socket.
-            _ = setsockopt(descriptor, CInt(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<CInt>.size))
+            try? Syscall.setSocketOption(descriptor, .noDelay, 1)
             if let connection = register(descriptor, unreadBytes: []) {
                 counters.add(\.accepted)
                 armDeadline(connection)
@@ -128,7 +125,16 @@ final class HTTPServerHandler: EpollThreadHandler {
 
     /// Reads once and answers every complete request.
     func read(_ connection: HTTPConnection) {
-        let count = Glibc.read(connection.descriptor, readBuffer.baseAddress, readBuffer.count)
+        let count: Int
+        do {
+            guard let read = try Syscall.readAvailable(connection.descriptor, into: readBuffer) else { return }
+            count = read
+        } catch {
+            connection.peerClosed = true
+            connection.closing = true
+            connection.outbound.removeAll()
+            return
+        }
         if count > 0 {
             let received = UnsafeRawBufferPointer(rebasing: readBuffer[0..<count])
             if !answering {
@@ -146,14 +152,10 @@ final class HTTPServerHandler: EpollThreadHandler {
                 handleBufferedRequests(on: connection)
                 armDeadline(connection, began: connection.inbound.count < before)
             }
-        } else if count == 0 {
+        } else {
             connection.peerClosed = true
             connection.closing = true
             connection.inbound.removeAll()
-        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-            connection.peerClosed = true
-            connection.closing = true
-            connection.outbound.removeAll()
         }
     }
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem
@@ -17,23 +14,17 @@ enum ProcessMetrics {
             // Fields after the command: state is field 3; start time is field 22.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 19, let ticks = Double(fields[19]) {
-                return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+                return boot + ticks / Double(Syscall.clockTicksPerSecond)
             }
         }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        return Double(SystemClock.realtimeNanoseconds()) / 1e9
     }()
 
     /// How many descriptors are open (entries of `/proc/self/fd`, less the directory's own).
     static func openDescriptors() -> Double {
-        guard let directory = opendir("/proc/self/fd") else { return .nan }
-        defer { closedir(directory) }
-        var count = 0
-        while let entry = readdir(directory) {
-            if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 }
-        }
-        return Double(max(count - 1, 0))
+        // Less the descriptor the listing itself holds open.
+        guard let names = try? Syscall.directoryNames("/proc/self/fd") else { return .nan }
+        return Double(max(names.count - 1, 0))
     }
 
     /// Resident memory in bytes: `/proc/self/statm`'s second field, in pages.
@@ -41,7 +32,7 @@ enum ProcessMetrics {
         guard let statm = read("/proc/self/statm") else { return .nan }
         let fields = statm.split(separator: " ")
         guard fields.count > 1, let pages = Double(fields[1]) else { return .nan }
-        return pages * Double(sysconf(Int32(_SC_PAGESIZE)))
+        return pages * Double(Syscall.pageSize)
     }
 
     /// A small `/proc` file's contents.

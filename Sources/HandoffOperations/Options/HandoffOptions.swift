@@ -3,9 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem
@@ -166,13 +163,10 @@ public struct HandoffOptions: Sendable {
     /// - Returns: Every variable; for a name set twice, the first.
     public static func processEnvironment() -> [String: String] {
         var environment: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
+        for text in Environment.entries() {
             if let equals = text.firstIndex(of: "="), environment[String(text[..<equals])] == nil {
                 environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
             }
-            pointer += 1
         }
         return environment
     }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffSystem
 
@@ -38,7 +35,7 @@ public struct RunnerConfiguration: Sendable {
     public var healthPollInterval: Duration? = .seconds(30)
     /// Signals that stop the runner gracefully; the second of them cancels what is left.
     /// Empty: the runner traps none (stop it with ``ServiceRunner/stop()``).
-    public var stopSignals: [Int32] = [SIGTERM, SIGINT]
+    public var stopSignals: [Int32] = [Signal.terminate.rawValue, Signal.interrupt.rawValue]
     /// Where the runner logs its services' state changes and failures.
     public var logger: (any HandoffLogger)? = StderrLogWriter()
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoffSystem
 
 // Performing the state machine's actions: the services' tasks, timers, signals, health polls.
@@ -68,7 +65,7 @@ extension ServiceRunner {
                 var count = 0
                 for await number in signals {
                     count += 1
-                    let name = ServiceRunner.signalName(number)
+                    let name = Signal(rawValue: number).description
                     self.mailbox.post(count == 1 ? .stopRequested(reason: "\(name) received") : .cancelRequested(reason: "\(name) received again"))
                 }
             }
@@ -114,15 +111,6 @@ extension ServiceRunner {
     func log(_ level: HandoffLogLevel, _ message: String, service: Int?) {
         guard let logger = configuration.logger else { return }
         logger.log(level, message, metadata: service.map { ["service": services[$0].name] } ?? [:])
-    }
-
-    static func signalName(_ number: Int32) -> String {
-        switch number {
-        case SIGTERM: "SIGTERM"
-        case SIGINT: "SIGINT"
-        case SIGHUP: "SIGHUP"
-        default: "signal \(number)"
-        }
     }
 
     // MARK: One service

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffSystem
 
@@ -33,15 +30,8 @@ public struct StderrLogWriter: HandoffLogger {
         let line = render(level, message, metadata: metadata, time: Self.timestamp())
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written > 0 {
-                offset += written
-            } else if !(written < 0 && errno == EINTR) {
-                return  // nowhere to report a failed log write
-            }
-        }
+        // One write(2) as a rule; a failure is dropped: there is nowhere to report it.
+        try? Syscall.writeAll(descriptor, bytes)
     }
 
     /// The line for one message, without its newline.
@@ -69,15 +59,11 @@ public struct StderrLogWriter: HandoffLogger {
 
     /// Now, as RFC 3339 UTC with milliseconds.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
+        let now = SystemClock.utc(SystemClock.realtimeNanoseconds())
+        func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+        return "\(pad(now.year, 4))-\(pad(now.month, 2))-\(pad(now.day, 2))T\(pad(now.hour, 2)):\(pad(now.minute, 2)):\(pad(now.second, 2)).\(pad(now.millisecond, 3))Z"
     }
 }

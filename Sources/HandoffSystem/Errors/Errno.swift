@@ -62,6 +62,14 @@ public struct Errno: RawRepresentable, Sendable, Hashable, CustomStringConvertib
     public static let timedOut = Errno(ETIMEDOUT)
     /// `ENOBUFS`.
     public static let noBufferSpace = Errno(ENOBUFS)
+    /// `ECONNABORTED`: a connection went away before it was accepted.
+    public static let connectionAborted = Errno(ECONNABORTED)
+    /// `EINPROGRESS`: a non-blocking connect is under way.
+    public static let inProgress = Errno(EINPROGRESS)
+    /// `ENOTCONN`.
+    public static let notConnected = Errno(ENOTCONN)
+    /// `EPROTO`.
+    public static let protocolError = Errno(EPROTO)
     /// `ENOTSOCK`.
     public static let notSocket = Errno(ENOTSOCK)
     /// `ENOSYS`.

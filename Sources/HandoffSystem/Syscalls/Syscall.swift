@@ -41,6 +41,26 @@ public enum Syscall {
         }
     }
 
+    /// ``check(_:retryOnInterrupt:_:)`` for a non-blocking descriptor: `nil` where the call
+    /// would block (`EAGAIN`), without building an error — the common case of a non-blocking
+    /// read or write, on the hot paths.
+    @inlinable @inline(__always)
+    public static func checkUnlessWouldBlock<T: FixedWidthInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(HandoffError) -> T? {
+        while true {
+            let error: Int32
+            if SyscallFaults.armed.load(ordering: .relaxed), let faults = SyscallFaults.current, let injected = faults.take(call()) {
+                error = injected.rawValue
+            } else {
+                let result = body()
+                if result != -1 { return result }
+                error = errno
+            }
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK { return nil }
+            throw HandoffError.system(call(), errno: error)
+        }
+    }
+
     /// For calls that return an errno value (0 on success) instead of setting errno.
     @inlinable
     public static func checkReturned(_ call: String, _ body: () -> Int32) throws(HandoffError) {
@@ -61,15 +81,18 @@ public enum Syscall {
         _ = Glibc.close(fd)
     }
 
-    /// Sets or clears O_NONBLOCK.
-    package static func setNonBlocking(_ fd: CInt, _ on: Bool = true) throws(HandoffError) {
+    /// Sets or clears O_NONBLOCK. (Public and inlinable: adopting handed-over connections calls
+    /// it once per descriptor.)
+    @inlinable
+    public static func setNonBlocking(_ fd: CInt, _ on: Bool = true) throws(HandoffError) {
         let flags = try check("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
         let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
         if wanted != flags { try check("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, wanted) } }
     }
 
     /// Sets FD_CLOEXEC.
-    package static func setCloseOnExec(_ fd: CInt) throws(HandoffError) {
+    @inlinable
+    public static func setCloseOnExec(_ fd: CInt) throws(HandoffError) {
         let flags = try check("fcntl(F_GETFD)") { fcntl(fd, F_GETFD) }
         if flags & FD_CLOEXEC == 0 {
             try check("fcntl(F_SETFD)") { fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }

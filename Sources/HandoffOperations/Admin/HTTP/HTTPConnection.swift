@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Handoff
 import HandoffServices
 import HandoffSystem
@@ -57,18 +54,17 @@ package final class HTTPConnection {
     /// Writes as much pending output as the socket takes, with `send(2)` and `MSG_NOSIGNAL`.
     package func flush() -> FlushResult {
         while outboundSent < outbound.count {
-            let sent = outbound.withUnsafeBytes { bytes in
-                send(
-                    descriptor, bytes.baseAddress! + outboundSent, bytes.count - outboundSent,
-                    CInt(MSG_NOSIGNAL))
+            let result = outbound.withUnsafeBytes { bytes in
+                Result { () throws(HandoffError) in
+                    try Syscall.send(descriptor, UnsafeRawBufferPointer(rebasing: bytes[outboundSent...]))
+                }
             }
-            if sent > 0 {
+            switch result {
+            case .success(let sent?) where sent > 0:
                 outboundSent += sent
-            } else if sent < 0 && errno == EINTR {
-                continue
-            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            case .success(nil):
                 return .blocked
-            } else {
+            default:
                 return .failed
             }
         }
@@ -83,9 +79,8 @@ package final class HTTPConnection {
     package func discardPendingInput(scratch: UnsafeMutableRawBufferPointer) {
         var budget = 256 * 1024
         while budget > 0 {
-            let count = read(descriptor, scratch.baseAddress, scratch.count)
-            if count <= 0 && !(count < 0 && errno == EINTR) { return }
-            budget -= max(count, 0)
+            guard let count = try? Syscall.readAvailable(descriptor, into: scratch), count > 0 else { return }
+            budget -= count
         }
     }
 }
