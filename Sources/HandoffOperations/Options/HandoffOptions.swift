@@ -78,16 +78,31 @@ public struct HandoffOptions: Sendable {
         }
     }
 
+    /// Parses `arguments` as ``parse(_:environment:)`` does, reading only the variables it
+    /// needs from the process's environment (`HANDOFF_LOG_FORMAT`, `HANDOFF_LOG_LEVEL`): a
+    /// dictionary of the whole environment is the costliest step of a process's start-up
+    /// (first use of its generic types), and an upgrade waits for that start.
+    /// - Parameter arguments: The command line without the program's name.
+    /// - Returns: The options; nothing is half-applied if this throws.
+    /// - Throws: What ``parse(_:environment:)`` throws.
+    public static func parse(_ arguments: some Sequence<String>) throws(HandoffError) -> HandoffOptions {
+        try parse(arguments, variable: Environment.value)
+    }
+
     /// Parses the arguments after the program's name, reads the configuration file, and applies
     /// the environment.
     /// - Parameters:
     ///   - arguments: The command line without the program's name; `--name=value` works too.
-    ///   - environment: The environment (the process's by default).
+    ///   - environment: The environment.
     /// - Returns: The options; nothing is half-applied if this throws.
     /// - Throws: ``HandoffError/Code/invalidArgument`` for an option without its value;
     ///   ``HandoffError/Code/invalidConfiguration`` for a file that cannot be read or parsed, or
     ///   a `HANDOFF_LOG_*` value that is not one of the allowed ones.
-    public static func parse(_ arguments: some Sequence<String>, environment: [String: String] = HandoffOptions.processEnvironment()) throws(HandoffError) -> HandoffOptions {
+    public static func parse(_ arguments: some Sequence<String>, environment: [String: String]) throws(HandoffError) -> HandoffOptions {
+        try parse(arguments) { environment[$0] }
+    }
+
+    private static func parse(_ arguments: some Sequence<String>, variable: (String) -> String?) throws(HandoffError) -> HandoffOptions {
         var options = HandoffOptions()
         var commandLineFeatures: [String] = []
         var iterator = arguments.makeIterator()
@@ -113,13 +128,13 @@ public struct HandoffOptions: Sendable {
         for feature in commandLineFeatures where !options.enabledFeatures.contains(feature) {
             options.enabledFeatures.append(feature)
         }
-        if let format = environment["HANDOFF_LOG_FORMAT"] {
+        if let format = variable("HANDOFF_LOG_FORMAT") {
             guard let parsed = HandoffLogFormat(rawValue: format.lowercased()) else {
                 throw HandoffError(.invalidConfiguration, "HANDOFF_LOG_FORMAT=\(format): expected json or text")
             }
             options.logFormat = parsed
         }
-        if let level = environment["HANDOFF_LOG_LEVEL"] {
+        if let level = variable("HANDOFF_LOG_LEVEL") {
             guard let parsed = HandoffLogLevel(rawValue: level.lowercased()) else {
                 throw HandoffError(.invalidConfiguration, "HANDOFF_LOG_LEVEL=\(level): expected debug, info, warn or error")
             }
