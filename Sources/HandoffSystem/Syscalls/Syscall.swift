@@ -28,17 +28,22 @@ public enum Syscall {
         _ body: () -> T
     ) throws(HandoffError) -> T {
         while true {
-            let error: Int32
-            if SyscallFaults.armed.load(ordering: .relaxed), let faults = SyscallFaults.current, let injected = faults.take(call()) {
-                error = injected.rawValue
-            } else {
-                let result = body()
-                if result != -1 { return result }
-                error = errno
-            }
+            let (result, error) = attempt(call, body)
+            if result != -1 { return result }
             if error == EINTR && retryOnInterrupt { continue }
             throw HandoffError.system(call(), errno: error)
         }
+    }
+
+    /// One try of `body`, or the fault a test injected for `call`: the result, and the errno
+    /// when it is `-1`.
+    @usableFromInline @inline(__always)
+    static func attempt<T: FixedWidthInteger>(_ call: () -> String, _ body: () -> T) -> (result: T, errno: Int32) {
+        if SyscallFaults.armed.load(ordering: .relaxed), let faults = SyscallFaults.current, let injected = faults.take(call()) {
+            return (-1, injected.rawValue)
+        }
+        let result = body()
+        return (result, result == -1 ? errno : 0)
     }
 
     /// ``check(_:retryOnInterrupt:_:)`` for a non-blocking descriptor: `nil` where the call
@@ -47,14 +52,8 @@ public enum Syscall {
     @inlinable @inline(__always)
     public static func checkUnlessWouldBlock<T: FixedWidthInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(HandoffError) -> T? {
         while true {
-            let error: Int32
-            if SyscallFaults.armed.load(ordering: .relaxed), let faults = SyscallFaults.current, let injected = faults.take(call()) {
-                error = injected.rawValue
-            } else {
-                let result = body()
-                if result != -1 { return result }
-                error = errno
-            }
+            let (result, error) = attempt(call, body)
+            if result != -1 { return result }
             if error == EINTR { continue }
             if error == EAGAIN || error == EWOULDBLOCK { return nil }
             throw HandoffError.system(call(), errno: error)
