@@ -34,11 +34,16 @@ struct DemoHTTPService: ManagedService, UpgradeParticipant {
             try? await StopSignal.waitForStop()
         }
         log("state=stopping")
+        guard !upgrader.isReplaced else {
+            // Drained for an upgrade that committed: the connections are the successor's.
+            await server.stop()
+            return
+        }
         do {
             let connections = try await server.drainForStop()
             await server.stop(closing: connections)
         } catch {
-            // Drained for an upgrade that committed: the connections are the successor's.
+            // Draining for an upgrade that is still deciding: what it keeps is not ours to close.
             await server.stop()
         }
     }

@@ -25,11 +25,13 @@ import HandoffSystem
 /// Server SPI: shared by the admin endpoint and `handoff-demo`, not part of the stable API.
 package final class HTTPServer: Sendable {
     /// Why the server drains: only a resume for the same reason undoes the drain.
-    package enum DrainPurpose: Sendable {
+    package enum DrainPurpose: String, Sendable, CustomStringConvertible {
         /// An upgrade: the connections go to the successor, or back through a resume.
         case upgrade
         /// A final stop: nothing changes the state once drained.
         case stop
+
+        package var description: String { rawValue }
     }
 
     /// The limits in force.
