@@ -25,8 +25,9 @@ extension ChildProcess {
             do {
                 try Reactor.shared().watch(pidfd) { _ in
                     guard let status = Self.reapIfExited(pid) else { return .keep }
-                    continuation.resume(returning: .some(status))
-                    return .close
+                    // The pidfd is closed before the waiter goes on: whoever learns the child
+                    // is gone sees none of its descriptors left.
+                    return .closeThen { continuation.resume(returning: .some(status)) }
                 }
             } catch {
                 continuation.resume(returning: .none)

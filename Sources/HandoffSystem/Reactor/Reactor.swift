@@ -32,6 +32,10 @@ package final class Reactor: Sendable {
         /// Stop watching and close the descriptor (on the reactor's thread, so its number cannot
         /// be reused while it is still registered).
         case close
+        /// Stop watching, close the descriptor, then run `body` on the reactor's thread: for a
+        /// waiter that must not go on while the descriptor is still open (an upgrade that reports
+        /// its child gone has closed every descriptor it held for it).
+        case closeThen(_ body: @Sendable () -> Void)
     }
 
     /// Called on the reactor's thread with the ready `epoll` events of a watched descriptor.
@@ -153,6 +157,10 @@ private final class ReactorLoop: EpollThreadHandler {
         case .close:
             unregister(descriptor)
             Syscall.close(descriptor)
+        case .closeThen(let body):
+            unregister(descriptor)
+            Syscall.close(descriptor)
+            body()
         }
     }
 
