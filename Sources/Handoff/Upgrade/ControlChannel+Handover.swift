@@ -27,11 +27,7 @@ extension ControlChannel {
     ///   ``HandoffError/Code/descriptorCountMismatch`` for descriptors that came with one.
     package func receiveHandover(_ assembler: StateChunk.Assembler, until deadline: ContinuousClock.Instant?) async throws -> HandoverItem? {
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                readQueue.async {
-                    continuation.resume(with: Result { try self.readHandoverItem(assembler, until: deadline) })
-                }
-            }
+            try await onReadQueue(reserved: false) { Result { try self.readHandoverItem(assembler, until: deadline) } }.get()
         } onCancel: {
             interrupt()
         }

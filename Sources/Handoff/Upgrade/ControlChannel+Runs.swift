@@ -1,9 +1,7 @@
 import HandoffSystem
 
-// Runs of frames in one job on the channel's queues. Each `send` and `receive` hops to a queue
-// and back: two wake-ups of another thread, which cost tens to hundreds of microseconds on a
-// loaded machine, more than the frame itself. The 40 FDS frames of 10,000 handed-over
-// descriptors cross in one hop each way instead of 80.
+// Runs of frames in one go. The 40 FDS frames of 10,000 handed-over descriptors cross with at
+// most one hop to a queue and back each way instead of 80.
 extension ControlChannel {
     /// What ``receiveRun(until:_:)`` read.
     package struct Run<Item: Sendable>: Sendable {
@@ -15,49 +13,53 @@ extension ControlChannel {
         package var end: Result<Received?, any Error>
     }
 
-    /// Reads frames in one job on the read queue for as long as `take` takes them (returns
-    /// an item), then hands back the items and the frame that ended the run.
+    /// Reads frames for as long as `take` takes them (returns an item), then hands back the items
+    /// and the frame that ended the run: on the calling thread while they have arrived, the rest
+    /// in one job on the read queue.
     ///
-    /// `take` runs on the read queue: it must not block on anything but the frame it gets.
+    /// `take` must not block on anything but the frame it gets.
     package func receiveRun<Item: Sendable>(
         until deadline: ContinuousClock.Instant?,
         _ take: @escaping @Sendable (Received) throws -> Item?
     ) async -> Run<Item> {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                readQueue.async {
-                    var items: [Item] = []
-                    let end = Result<Received?, any Error> {
-                        while true {
-                            guard let received = try self.readFrame(until: deadline) else { return nil }
-                            guard let item = try take(received) else { return received }
-                            items.append(item)
-                        }
-                    }
-                    continuation.resume(returning: Run(items: items, end: end))
+        var items: [Item] = []
+        // What ended the run inline, if it ended; `nil` after reserving the read queue.
+        let ended: Result<Received?, any Error>?
+        do {
+            ended = try readNow { () throws -> Result<Received?, any Error>? in
+                while true {
+                    guard let next = try readFrameNow() else { return nil }
+                    guard let received = next, let item = try take(received) else { return .success(next ?? nil) }
+                    items.append(item)
                 }
+            }
+        } catch {
+            ended = .failure(error)
+        }
+        if let ended { return Run(items: items, end: ended) }
+        let taken = items
+        return await withTaskCancellationHandler {
+            await onReadQueue(reserved: true) {
+                var items = taken
+                let end = Result<Received?, any Error> {
+                    while true {
+                        guard let received = try self.readFrame(until: deadline) else { return nil }
+                        guard let item = try take(received) else { return received }
+                        items.append(item)
+                    }
+                }
+                return Run(items: items, end: end)
             }
         } onCancel: {
             interrupt()
         }
     }
 
-    /// Sends `frames` in order in one job on the write queue, each with its descriptors
-    /// attached to its first byte; stops at the first that fails.
+    /// Sends `frames` in order, each with its descriptors attached to its first byte; stops at
+    /// the first that fails. As far as the socket takes them on the calling thread, the rest in
+    /// one job on the write queue.
     package func send(_ frames: [(frame: Frame, descriptors: [CInt])], until deadline: ContinuousClock.Instant?) async throws {
         guard !frames.isEmpty else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                writeQueue.async {
-                    continuation.resume(with: Result {
-                        for (frame, descriptors) in frames {
-                            try self.write(frame.encoded()[...], descriptors: descriptors, until: deadline)
-                        }
-                    })
-                }
-            }
-        } onCancel: {
-            interrupt()
-        }
+        try await send(frames.map { Piece(bytes: $0.frame.encoded()[...], descriptors: $0.descriptors) }, until: deadline)
     }
 }

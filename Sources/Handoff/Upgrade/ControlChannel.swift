@@ -5,10 +5,13 @@ import HandoffSystem
 /// One end of the control channel: frames over a Unix stream socket, descriptors riding along
 /// as `SCM_RIGHTS`, every message's sender checked against `SCM_CREDENTIALS`.
 ///
-/// The socket is non-blocking; waiting happens in `poll(2)` on two dispatch queues (one per
-/// direction), never on the cooperative pool. Cancelling a waiting task interrupts the poll
-/// through an `eventfd`; a cancelled or closed channel stays unusable. The handover's bulk state
-/// has a read path of its own (ControlChannel+Handover.swift), straight into its envelopes.
+/// The socket is non-blocking. A send, and a receive whose frame has already arrived, run on the
+/// calling thread; only what has to wait does, in `poll(2)` on one of two dispatch queues (one per
+/// direction), never on the cooperative pool. Every hop to a queue and back wakes two threads,
+/// which costs more than the frame (tens of microseconds each where an idle vCPU halts), and an
+/// upgrade is a dozen such frames. Cancelling a waiting task interrupts the poll through an
+/// `eventfd`; a cancelled or closed channel stays unusable. The handover's bulk state has a read
+/// path of its own (ControlChannel+Handover.swift), straight into its envelopes.
 ///
 /// `SO_PEERCRED` on a socket pair names the process that created the pair, not the one at the
 /// other end, so the peer is checked per message with `SO_PASSCRED` instead: the kernel stamps
@@ -29,8 +32,9 @@ package final class ControlChannel: @unchecked Sendable {
     let peerName: String
     private let maxPayloadLength: Int
 
-    // Confined to `readQueue`; `decoder` and `endOfStream` are shared with the handover's
-    // reading of STATE frames (ControlChannel+Handover.swift).
+    // The read side's state: used by a job on `readQueue`, or inline by a caller holding
+    // `readJobs`'s lock while none is queued. `decoder` and `endOfStream` are shared with the
+    // handover's reading of STATE frames (ControlChannel+Handover.swift).
     var decoder: FrameDecoder
     private var pendingDescriptors: [CInt] = []
     var endOfStream = false
@@ -38,6 +42,11 @@ package final class ControlChannel: @unchecked Sendable {
 
     let readQueue = DispatchQueue(label: "handoff.control.read")
     let writeQueue = DispatchQueue(label: "handoff.control.write")
+    /// How many jobs are queued on each direction's queue (from when they are queued until they
+    /// end). A caller works inline only when none is, holding the lock meanwhile, so frames keep
+    /// their order and each side's state has one user at a time.
+    private let readJobs = Mutex(0)
+    private let writeJobs = Mutex(0)
 
     /// Wraps a connected Unix stream socket; the channel owns and closes it.
     package init(fd: CInt, peerName: String, expectedPeer: Int32?, acceptsDescriptors: Bool, maxPayloadLength: Int) throws(HandoffError) {
@@ -97,12 +106,9 @@ package final class ControlChannel: @unchecked Sendable {
     ///   ``HandoffError/Code/deadlineExceeded``, ``HandoffError/Code/peerMismatch``,
     ///   ``HandoffError/Code/descriptorCountMismatch``, or `CancellationError`.
     package func receive(until deadline: ContinuousClock.Instant?) async throws -> Received? {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                readQueue.async {
-                    continuation.resume(with: Result { try self.readFrame(until: deadline) })
-                }
-            }
+        if let arrived = try readNow({ try readFrameNow() }) { return arrived }
+        return try await withTaskCancellationHandler {
+            try await onReadQueue(reserved: true) { Result { try self.readFrame(until: deadline) } }.get()
         } onCancel: {
             interrupt()
         }
@@ -110,15 +116,88 @@ package final class ControlChannel: @unchecked Sendable {
 
     /// Sends a frame, with `descriptors` attached to its first byte.
     package func send(_ frame: Frame, descriptors: [CInt] = [], until deadline: ContinuousClock.Instant?) async throws {
-        let bytes = frame.encoded()
+        try await send([Piece(bytes: frame.encoded()[...], descriptors: descriptors)], until: deadline)
+    }
+
+    /// Bytes to send, with the descriptors that ride on the first of them.
+    struct Piece: Sendable {
+        var bytes: ArraySlice<UInt8>
+        var descriptors: [CInt]
+    }
+
+    /// Sends `pieces` in order: on the calling thread as far as the socket takes them, the rest
+    /// from the write queue once it is writable.
+    func send(_ pieces: [Piece], until deadline: ContinuousClock.Instant?) async throws {
+        let left = try writeNow(pieces)
+        guard !left.isEmpty else { return }
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                writeQueue.async {
-                    continuation.resume(with: Result { try self.write(bytes[...], descriptors: descriptors, until: deadline) })
-                }
-            }
+            try await onWriteQueue(reserved: true) {
+                Result { for piece in left { try self.write(piece.bytes, descriptors: piece.descriptors, until: deadline) } }
+            }.get()
         } onCancel: {
             interrupt()
+        }
+    }
+
+    // MARK: Inline or queued
+
+    /// Runs `attempt` on the calling thread if no read job is queued and the task is not
+    /// cancelled, and returns its result; `attempt` returns `nil` where it would have to wait.
+    /// Returns `nil` having reserved the read queue for the caller's job instead, which must
+    /// follow through ``onReadQueue(reserved:_:)``.
+    func readNow<T: Sendable>(_ attempt: () throws -> T?) throws -> T? {
+        try readJobs.withLock { queued throws -> T? in
+            if queued == 0, !Task.isCancelled, let result = try attempt() { return result }
+            queued += 1
+            return nil
+        }
+    }
+
+    /// Runs `job` on the read queue, counted as queued from now (or from the reservation ``readNow(_:)``
+    /// made, if `reserved`) until it ends.
+    func onReadQueue<T: Sendable>(reserved: Bool, _ job: @escaping @Sendable () -> T) async -> T {
+        if !reserved { readJobs.withLock { $0 += 1 } }
+        return await withCheckedContinuation { continuation in
+            readQueue.async {
+                let result = job()
+                self.readJobs.withLock { $0 -= 1 }
+                continuation.resume(returning: result)
+            }
+        }
+    }
+
+    /// Sends what the socket takes of `pieces` now, if no write job is queued and the task is not
+    /// cancelled. Returns what is left, having reserved the write queue for the caller's job
+    /// (through ``onWriteQueue(reserved:_:)``) if anything is.
+    func writeNow(_ pieces: [Piece]) throws -> [Piece] {
+        try writeJobs.withLock { queued throws -> [Piece] in
+            guard queued == 0, !Task.isCancelled else {
+                queued += 1
+                return pieces
+            }
+            for index in pieces.indices {
+                var piece = pieces[index]
+                var offset = 0
+                if try !sendAvailable(piece.bytes, descriptors: &piece.descriptors, offset: &offset) {
+                    piece.bytes = piece.bytes.dropFirst(offset)
+                    queued += 1
+                    return [piece] + pieces[(index + 1)...]
+                }
+            }
+            return []
+        }
+    }
+
+    /// Runs `job` on the write queue, counted as queued from now (or from the reservation
+    /// ``writeNow(_:)`` made, if `reserved`) until it ends.
+    func onWriteQueue<T: Sendable>(reserved: Bool, _ job: @escaping @Sendable () -> T) async -> T {
+        if !reserved { writeJobs.withLock { $0 += 1 } }
+        return await withCheckedContinuation { continuation in
+            writeQueue.async {
+                let result = job()
+                self.writeJobs.withLock { $0 -= 1 }
+                continuation.resume(returning: result)
+            }
         }
     }
 
@@ -126,31 +205,30 @@ package final class ControlChannel: @unchecked Sendable {
     /// ``chunkLength`` bytes each, the last one flagged with `lastChunkFlag`. The bytes are
     /// written straight from `parts`, never copied into frames or joined.
     package func sendChunked(_ type: FrameType, _ parts: [[UInt8]], lastChunkFlag: UInt16, until deadline: ContinuousClock.Instant?) async throws {
+        // Bulk state: on the write queue, where its waits for a full socket belong.
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                writeQueue.async {
-                    continuation.resume(with: Result {
-                        let total = parts.reduce(0) { $0 + $1.count }
-                        var sent = 0
-                        var part = 0, offset = 0
-                        repeat {
-                            let length = min(self.chunkLength, total - sent)
-                            // The pieces of `parts` that make up this chunk.
-                            var pieces: [ArraySlice<UInt8>] = []
-                            var needed = length
-                            while needed > 0 {
-                                let take = min(needed, parts[part].count - offset)
-                                pieces.append(parts[part][offset..<(offset + take)])
-                                needed -= take
-                                offset += take
-                                if offset == parts[part].count { part += 1; offset = 0 }
-                            }
-                            sent += length
-                            try self.writeFrame(type, flags: sent == total ? lastChunkFlag : 0, pieces: pieces, until: deadline)
-                        } while sent < total
-                    })
+            try await onWriteQueue(reserved: false) {
+                Result {
+                    let total = parts.reduce(0) { $0 + $1.count }
+                    var sent = 0
+                    var part = 0, offset = 0
+                    repeat {
+                        let length = min(self.chunkLength, total - sent)
+                        // The pieces of `parts` that make up this chunk.
+                        var pieces: [ArraySlice<UInt8>] = []
+                        var needed = length
+                        while needed > 0 {
+                            let take = min(needed, parts[part].count - offset)
+                            pieces.append(parts[part][offset..<(offset + take)])
+                            needed -= take
+                            offset += take
+                            if offset == parts[part].count { part += 1; offset = 0 }
+                        }
+                        sent += length
+                        try self.writeFrame(type, flags: sent == total ? lastChunkFlag : 0, pieces: pieces, until: deadline)
+                    } while sent < total
                 }
-            }
+            }.get()
         } onCancel: {
             interrupt()
         }
@@ -188,28 +266,35 @@ package final class ControlChannel: @unchecked Sendable {
 
     /// Descriptors received that no frame has claimed; closed by the caller's error path.
     func takeUnclaimedDescriptors() async -> [CInt] {
-        await withCheckedContinuation { continuation in
-            readQueue.async {
-                let left = self.pendingDescriptors
-                self.pendingDescriptors = []
-                continuation.resume(returning: left)
-            }
+        await onReadQueue(reserved: false) {
+            let left = self.pendingDescriptors
+            self.pendingDescriptors = []
+            return left
         }
     }
 
-    // MARK: Blocking work, on the queues
+    // MARK: The work, inline or on the queues
 
+    /// The next frame, waiting for it; `nil` at a clean end of stream.
     func readFrame(until deadline: ContinuousClock.Instant?) throws -> Received? {
         while true {
+            if let arrived = try readFrameNow() { return arrived }
+            try wait(for: .readable, until: deadline)
+        }
+    }
+
+    /// The next frame if all of it has arrived (`.some(nil)` at a clean end of stream), or `nil`:
+    /// what was there is read, and nothing is waited for.
+    func readFrameNow() throws -> Received?? {
+        while true {
             if let frame = try decoder.next() {
-                return Received(frame: frame, descriptors: try claimDescriptors(for: frame))
+                return .some(Received(frame: frame, descriptors: try claimDescriptors(for: frame)))
             }
             if endOfStream {
                 try checkEndOfStream()
-                return nil
+                return .some(nil)
             }
-            try wait(for: .readable, until: deadline)
-            try receiveOnce()
+            guard try receiveOnce() else { return nil }
         }
     }
 
@@ -222,17 +307,20 @@ package final class ControlChannel: @unchecked Sendable {
     }
 
     /// Reads what is there into `readBuffer`, at most `limit` bytes, for the decoder.
-    func receiveOnce(upTo limit: Int = .max) throws {
+    /// - Returns: Whether anything was read or the stream ended; `false` if nothing was ready.
+    @discardableResult
+    func receiveOnce(upTo limit: Int = .max) throws -> Bool {
         precondition(limit > 0, "a read of nothing would look like end of stream")
         let count = try readBuffer.withUnsafeMutableBytes { buffer in
             try receiveMessage(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(limit, buffer.count)]), descriptorsAllowed: true)
         }
-        guard let count else { return }
+        guard let count else { return false }
         if count == 0 {
             endOfStream = true
-            return
+            return true
         }
         readBuffer.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        return true
     }
 
     /// One recvmsg(2) into `buffer`, with every check of what came along. Descriptors are
@@ -286,20 +374,29 @@ package final class ControlChannel: @unchecked Sendable {
         return claimed
     }
 
+    /// Sends `bytes`, with `descriptors` on the first of them, waiting while the socket is full.
     func write(_ bytes: ArraySlice<UInt8>, descriptors: [CInt], until deadline: ContinuousClock.Instant?) throws {
         var offset = 0
         var attached = descriptors
+        while try !sendAvailable(bytes, descriptors: &attached, offset: &offset) {
+            try wait(for: .writable, until: deadline)
+        }
+    }
+
+    /// Sends `bytes` from `offset` on as far as the socket takes them, `descriptors` riding on the
+    /// first byte sent (then emptied), and advances `offset`.
+    /// - Returns: Whether all of them went.
+    func sendAvailable(_ bytes: ArraySlice<UInt8>, descriptors: inout [CInt], offset: inout Int) throws -> Bool {
         while offset < bytes.count {
+            let attached = descriptors
             let sent = try bytes.withUnsafeBytes { buffer in
                 try Syscall.sendMessage(fd, UnsafeRawBufferPointer(rebasing: buffer[offset...]), descriptors: attached, "sendmsg(\(peerName))")
             }
-            guard let sent else {
-                try wait(for: .writable, until: deadline)
-                continue
-            }
-            attached = []
+            guard let sent else { return false }
+            descriptors = []
             offset += sent
         }
+        return true
     }
 
     func wait(for events: PollEvents, until deadline: ContinuousClock.Instant?) throws {
