@@ -134,15 +134,29 @@ final class NamespacedProgram: Sendable {
                 return seen.count == 1 && table.state(of: seen[0]) != "Z"
             }
         } catch {
-            Issue.record("below PID 1: \(seen.map { ($0, table.state(of: $0)) })", sourceLocation: sourceLocation)
+            Issue.record("below PID 1:\n\(table.tree(below: keeper))", sourceLocation: sourceLocation)
             throw error
         }
         return seen[0]
     }
 
-    /// Waits for `unshare` to exit; returns its status (PID 1's, which it passes on).
+    /// The pid a line says its process has (`pid=`, the namespace's): compare it with
+    /// ``ProcessTable/namespacePID(of:)`` of a host pid.
+    static func pid(in line: String) -> pid_t? {
+        FixtureProcess.field("pid", in: line).flatMap { pid_t($0) }
+    }
+
+    /// Waits for `unshare` to exit; returns its status (PID 1's, which it passes on). On a
+    /// timeout, records what is left below PID 1 and what the program wrote to stderr.
     func waitForExit(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation) throws -> Int32 {
-        try FixtureProcess.waitUntil("PID 1 to exit", timeout: timeout, sourceLocation: sourceLocation) { !process.isRunning }
+        do {
+            try FixtureProcess.waitUntil("PID 1 to exit", timeout: timeout, sourceLocation: sourceLocation) { !process.isRunning }
+        } catch {
+            let below = ProcessTable.read().tree(below: process.processIdentifier)
+            let errors = (try? String(contentsOf: directory.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
+            Issue.record("below unshare:\n\(below)\nstderr:\n\(errors)\nstdout:\n\(allLines.joined(separator: "\n"))", sourceLocation: sourceLocation)
+            throw error
+        }
         return process.terminationStatus
     }
 }

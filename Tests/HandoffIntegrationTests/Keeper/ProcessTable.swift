@@ -56,4 +56,24 @@ struct ProcessTable {
     }
 
     func state(of pid: pid_t) -> Character? { entries[pid]?.state }
+
+    /// The pid `pid` has in the innermost PID namespace it belongs to (the `NSpid:` line of
+    /// `/proc/<pid>/status`): the pid the program prints about itself.
+    static func namespacePID(of pid: pid_t) -> pid_t? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") }) else { return nil }
+        return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { pid_t($0) }
+    }
+
+    /// The tree below `root`, one process a line: host pid, namespace pid, state, command line.
+    func tree(below root: pid_t) -> String {
+        func lines(_ pid: pid_t, depth: Int) -> [String] {
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?
+                .split(separator: "\0").prefix(3).joined(separator: " ") ?? "?"
+            let line = String(repeating: "  ", count: depth)
+                + "\(pid) (ns \(ProcessTable.namespacePID(of: pid).map(String.init) ?? "?")) \(state(of: pid).map(String.init) ?? "gone") \(command)"
+            return [line] + children(of: pid).flatMap { lines($0, depth: depth + 1) }
+        }
+        return lines(root, depth: 0).joined(separator: "\n")
+    }
 }
