@@ -39,16 +39,18 @@ echo "building the fuzz binary (release, -sanitize=fuzzer,address)..."
 for source in Sources/CHandoff/*.c; do
     "$CLANG" -O2 -g -fsanitize=address,fuzzer-no-link -I Sources/CHandoff/include -c "$source" -o "$OUT/obj/$(basename "$source" .c).o"
 done
-# The two library modules with coverage and ASan (testable, so the targets reach the decoders
-# the package keeps internal), then the fuzz binary that imports them.
-SWIFT_FLAGS=(-O -g -sanitize=fuzzer,address -enable-testing -parse-as-library -swift-version 6
+# The library modules the targets import, with coverage and ASan (testable, so the targets reach
+# the decoders the package keeps internal), each after the modules it depends on (Package.swift);
+# then the fuzz binary that imports them.
+MODULES=(HandoffSystem Handoff HandoffServices HandoffOperations HandoffEtcd)
+SWIFT_FLAGS=(-O -g -sanitize=fuzzer,address -enable-testing -parse-as-library -swift-version 6 -package-name handoff
              -enable-upcoming-feature ExistentialAny -I "$OUT/include" -I "$OUT/mod")
 mkdir -p "$OUT/mod"
-rm -f "$OUT/handoff-fuzz"
-swiftc "${SWIFT_FLAGS[@]}" -module-name Handoff -wmo -emit-module -emit-module-path "$OUT/mod/Handoff.swiftmodule" \
-    -c $(find Sources/Handoff -name '*.swift' | sort) -o "$OUT/obj/Handoff.o"
-swiftc "${SWIFT_FLAGS[@]}" -module-name HandoffEtcd -wmo -emit-module -emit-module-path "$OUT/mod/HandoffEtcd.swiftmodule" \
-    -c $(find Sources/HandoffEtcd -name '*.swift' | sort) -o "$OUT/obj/HandoffEtcd.o"
+rm -f "$OUT/handoff-fuzz" "$OUT"/obj/Handoff*.o
+for module in "${MODULES[@]}"; do
+    swiftc "${SWIFT_FLAGS[@]}" -module-name "$module" -wmo -emit-module -emit-module-path "$OUT/mod/$module.swiftmodule" \
+        -c $(find "Sources/$module" -name '*.swift' | sort) -o "$OUT/obj/$module.o"
+done
 swiftc "${SWIFT_FLAGS[@]}" -module-name HandoffFuzz \
     Tests/HandoffIntegrationTests/Fuzz/FuzzTargets.swift Tests/HandoffIntegrationTests/Fuzz/FuzzTargets+HTTPServer.swift Scripts/fuzz/FuzzMain.swift Scripts/fuzz/FuzzSeeds.swift \
     "$OUT"/obj/*.o -lFoundationNetworking -o "$OUT/handoff-fuzz" 2>&1 | grep -v "ld.gold: warning: Cannot export local symbol" || true

@@ -86,14 +86,17 @@ package enum Keeper {
             adding: ["NOTIFY_SOCKET=\(notifySocket)", "\(childVariable)=\(Syscall.processID)"])
     }
 
-    /// SIGKILL to every remaining child (from `/proc/self/task/*/children`).
+    /// SIGKILL to every remaining child: each process whose own `/proc/<pid>/stat` names this
+    /// one as its parent. Not from `/proc/self/task/*/children`: those lists are per thread, and
+    /// proc(5) warns they may leave out live children while others exit, as they may here.
     private static func killChildren() {
-        guard let tasks = try? Syscall.directoryNames("/proc/self/task") else { return }
-        for name in tasks {
-            guard name.first?.isNumber == true, let bytes = try? FileContents.read("/proc/self/task/\(name)/children") else { continue }
-            let text = String(decoding: bytes, as: UTF8.self)
-            for child in text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap({ Int32($0) }) {
-                Syscall.signalQuietly(child, .kill)
+        guard let names = try? Syscall.directoryNames("/proc") else { return }
+        let me = Syscall.processID
+        for name in names {
+            guard name.first?.isNumber == true, let pid = Int32(name), pid != me,
+                  let stat = try? FileContents.read("/proc/\(name)/stat") else { continue }
+            if stat.withUnsafeBytes({ KeeperLoop.parentPID(inStat: $0) }) == me {
+                Syscall.signalQuietly(pid, .kill)
             }
         }
     }

@@ -144,17 +144,25 @@ struct KeeperLoop: ~Copyable {
         guard let fd = try? Syscall.open(UnsafePointer(procPath.baseAddress!), .readOnly) else { return nil }
         defer { Syscall.close(fd) }
         guard let count = try? Syscall.read(fd, into: procText), count > 0 else { return nil }
+        return KeeperLoop.parentPID(inStat: UnsafeRawBufferPointer(rebasing: procText[0..<count]))
+    }
+
+    /// The parent pid in the text of a `/proc/<pid>/stat`, or `nil` if it has none: read in
+    /// place, without allocating.
+    static func parentPID(inStat stat: UnsafeRawBufferPointer) -> Int32? {
         // "pid (comm) S ppid …": comm may hold anything, so look after the last ')'.
-        var close = count - 1
-        while close >= 0 && procText[close] != UInt8(ascii: ")") { close -= 1 }
+        var close = stat.count - 1
+        while close >= 0 && stat[close] != UInt8(ascii: ")") { close -= 1 }
         var position = close + 4  // ") S "
-        guard close >= 0, position < count else { return nil }
+        guard close >= 0, position < stat.count else { return nil }
         var parent: Int32 = 0
-        while position < count, procText[position] >= 0x30, procText[position] <= 0x39 {
-            parent = parent * 10 + Int32(procText[position] - 0x30)
+        var digits = 0
+        while position < stat.count, stat[position] >= 0x30, stat[position] <= 0x39 {
+            parent = parent &* 10 &+ Int32(stat[position] - 0x30)
             position += 1
+            digits += 1
         }
-        return parent
+        return digits > 0 ? parent : nil
     }
 
     // MARK: Signals

@@ -5,12 +5,8 @@ import CHandoff
 import Glibc
 @testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
 @testable import HandoffOperations
 @testable import HandoffEtcd
-@testable import HandoffTestSupport
-@testable import HandoffCoreTestSupport
-@testable import HandoffEtcdTestSupport
 #endif
 
 extension FuzzTargets {

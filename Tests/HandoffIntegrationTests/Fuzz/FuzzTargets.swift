@@ -1,7 +1,8 @@
 // The fuzz targets: what each decoder must do with arbitrary bytes. Compiled twice: into the
 // test target (FuzzReplayTests replays the seed corpora and every input a fuzzer ever crashed,
-// Fixtures/fuzz/), and by Scripts/fuzz/run.sh into the libFuzzer binary, against Handoff and
-// HandoffEtcd built with coverage and AddressSanitizer.
+// Fixtures/fuzz/), and by Scripts/fuzz/run.sh into the libFuzzer binary, against the library
+// modules imported below (and HandoffServices, which HandoffOperations needs) built with coverage
+// and AddressSanitizer. Import no test-support module here: the fuzz build has none.
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -11,12 +12,8 @@ import Foundation
 import Glibc
 @testable import Handoff
 @testable import HandoffSystem
-@testable import HandoffServices
 @testable import HandoffOperations
 @testable import HandoffEtcd
-@testable import HandoffTestSupport
-@testable import HandoffCoreTestSupport
-@testable import HandoffEtcdTestSupport
 #endif
 
 enum FuzzTargets {

@@ -54,8 +54,9 @@ struct KeeperProcessTests {
         for generation in 2...6 {
             let before = answered.load(ordering: .relaxed)
             #expect(kill(keeper, SIGHUP) == 0)
-            try demo.waitFor("event=took-over", generation: generation)
+            let tookOver = try demo.waitFor("event=took-over", generation: generation)
             let next = try demo.waitForOneServer()
+            #expect(ProcessTable.namespacePID(of: next) == NamespacedProgram.pid(in: tookOver))
             #expect(next != server)
             server = next
             // Load went on through the upgrade.
@@ -100,8 +101,10 @@ struct KeeperProcessTests {
         try demo.waitFor("state=", generation: 1)
         let keeper = try demo.pidOne()
         #expect(kill(keeper, SIGHUP) == 0)
-        try demo.waitFor("event=took-over", generation: 2)
+        let tookOver = try demo.waitFor("event=took-over", generation: 2)
         let main = try demo.waitForOneServer()
+        // The main process is the one that took over, not its predecessor on the way out.
+        #expect(ProcessTable.namespacePID(of: main) == NamespacedProgram.pid(in: tookOver))
         #expect(kill(main, SIGKILL) == 0)
         #expect(try demo.waitForExit() == 137)
     }

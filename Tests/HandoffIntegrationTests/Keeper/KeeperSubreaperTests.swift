@@ -54,4 +54,29 @@ struct KeeperSubreaperTests {
         try fixture.waitUntilGone(keeper)
         #expect(!FixtureProcess.isAlive(second))
     }
+
+    @Test("handoff-keeper as a subreaper ends the processes the main process left behind when it exits with its status",
+          .timeLimit(.minutes(1)))
+    func endsWhatIsLeft() throws {
+        let keeper = Process()
+        keeper.executableURL = FixtureProcess.binary("handoff-keeper")
+        // The main process starts two sleeps in the background, prints their pids and exits 3:
+        // the sleeps, orphaned, come to the keeper.
+        keeper.arguments = ["/bin/sh", "-c", "sleep 60 >/dev/null & echo $!; sleep 60 >/dev/null & echo $!; exit 3"]
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "NOTIFY_SOCKET")
+        keeper.environment = environment
+        let output = Pipe()
+        keeper.standardOutput = output
+        try keeper.run()
+        defer { if keeper.isRunning { kill(keeper.processIdentifier, SIGKILL) } }
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let left = printed.split(separator: "\n").compactMap { pid_t($0) }
+        #expect(left.count == 2, "the main process printed \(printed.debugDescription)")
+        try FixtureProcess.waitUntil("the keeper to exit") { !keeper.isRunning }
+        #expect(keeper.terminationStatus == 3)
+        for pid in left {
+            try FixtureProcess.waitUntil("\(pid), left behind by the main process, to be ended") { !FixtureProcess.isAlive(pid) }
+        }
+    }
 }

@@ -107,46 +107,56 @@ final class NamespacedProgram: Sendable {
         return pid!
     }
 
-    /// Every process below `pid` (host pids), children of all its threads, recursively.
+    /// Every process below `pid` (host pids), from one ``ProcessTable`` reading.
     static func descendants(of pid: pid_t) -> [pid_t] {
-        children(of: pid).flatMap { [$0] + descendants(of: $0) }
+        ProcessTable.read().descendants(of: pid)
     }
 
     static func children(of pid: pid_t) -> [pid_t] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.flatMap { task -> [pid_t] in
-            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
-            return text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        }
+        ProcessTable.read().children(of: pid)
     }
 
     /// The state letter of `/proc/<pid>/stat` ("Z" for a zombie), or `nil` if it is gone.
     static func state(of pid: pid_t) -> Character? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        return stat[stat.index(close, offsetBy: 2)]
+        ProcessTable.entry(of: pid)?.state
     }
 
     /// Waits until exactly one process lives below PID 1 and none is a zombie; returns it.
     @discardableResult
     func waitForOneServer(sourceLocation: SourceLocation = #_sourceLocation) throws -> pid_t {
         let keeper = try pidOne(sourceLocation: sourceLocation)
-        var seen: [(pid_t, Character?)] = []
+        var table = ProcessTable(entries: [:])
+        var seen: [pid_t] = []
         do {
             try FixtureProcess.waitUntil("one server process and no zombie below PID 1", sourceLocation: sourceLocation) {
-                seen = NamespacedProgram.descendants(of: keeper).map { ($0, NamespacedProgram.state(of: $0)) }
-                return seen.count == 1 && seen[0].1 != "Z" && seen[0].1 != nil
+                table = ProcessTable.read()
+                seen = table.descendants(of: keeper)
+                return seen.count == 1 && table.state(of: seen[0]) != "Z"
             }
         } catch {
-            Issue.record("below PID 1: \(seen)", sourceLocation: sourceLocation)
+            Issue.record("below PID 1:\n\(table.tree(below: keeper))", sourceLocation: sourceLocation)
             throw error
         }
-        return seen[0].0
+        return seen[0]
     }
 
-    /// Waits for `unshare` to exit; returns its status (PID 1's, which it passes on).
+    /// The pid a line says its process has (`pid=`, the namespace's): compare it with
+    /// ``ProcessTable/namespacePID(of:)`` of a host pid.
+    static func pid(in line: String) -> pid_t? {
+        FixtureProcess.field("pid", in: line).flatMap { pid_t($0) }
+    }
+
+    /// Waits for `unshare` to exit; returns its status (PID 1's, which it passes on). On a
+    /// timeout, records what is left below PID 1 and what the program wrote to stderr.
     func waitForExit(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation) throws -> Int32 {
-        try FixtureProcess.waitUntil("PID 1 to exit", timeout: timeout, sourceLocation: sourceLocation) { !process.isRunning }
+        do {
+            try FixtureProcess.waitUntil("PID 1 to exit", timeout: timeout, sourceLocation: sourceLocation) { !process.isRunning }
+        } catch {
+            let below = ProcessTable.read().tree(below: process.processIdentifier)
+            let errors = (try? String(contentsOf: directory.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
+            Issue.record("below unshare:\n\(below)\nstderr:\n\(errors)\nstdout:\n\(allLines.joined(separator: "\n"))", sourceLocation: sourceLocation)
+            throw error
+        }
         return process.terminationStatus
     }
 }
