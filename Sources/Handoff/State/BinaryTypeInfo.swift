@@ -19,18 +19,40 @@ struct BinaryTypeInfo {
     /// lookup (the runtime scans every conformance record of the process before it caches the
     /// miss), and a process that upgrades encodes its state once, so each first use counts.
     init(_ type: any Any.Type, for direction: Direction) {
-        switch direction {
-        case .encoding:
+        arrayEncoder = nil
+        arrayDecoder = nil
+        canonicalGroup = 0
+        // Each cast only where it succeeds: Array is the one array conformer, Set and Dictionary
+        // the unordered ones, and a struct or class of the application's is none of them.
+        switch (Shape(type), direction) {
+        case (.array, .encoding):
             arrayEncoder = type as? any BinaryArrayEncodable.Type
-            arrayDecoder = nil
-            // An array the codec writes as such keeps its order: no second lookup.
-            canonicalGroup = arrayEncoder != nil
-                ? 0 : (type as? any UnorderedCollectionCodable.Type)?.canonicalGroupSize ?? 0
-        case .decoding:
-            // Decoding reads entries in the order they were written: no canonical order to keep.
-            arrayEncoder = nil
+        case (.array, .decoding):
             arrayDecoder = type as? any BinaryArrayDecodable.Type
-            canonicalGroup = 0
+        case (.unordered, .encoding):
+            // Decoding reads entries in the order they were written: no canonical order to keep.
+            canonicalGroup = (type as? any UnorderedCollectionCodable.Type)?.canonicalGroupSize ?? 0
+        case (.unordered, .decoding), (.other, _):
+            break
+        }
+    }
+
+    /// Which of the codec's protocols a type may conform to, known from its name. A cast to a
+    /// protocol the type lacks scans every conformance record of the process (~40 µs in a
+    /// statically linked one) before it caches the miss, and an upgrade's state is mostly types
+    /// that lack them; the name, read from the metadata, costs a few microseconds, once per type.
+    private enum Shape {
+        case array, unordered, other
+
+        init(_ type: any Any.Type) {
+            let name = _typeName(type, qualified: true)
+            if name.hasPrefix("Swift.Array<") {
+                self = .array
+            } else if name.hasPrefix("Swift.Dictionary<") || name.hasPrefix("Swift.Set<") {
+                self = .unordered
+            } else {
+                self = .other
+            }
         }
     }
 

@@ -51,7 +51,9 @@ final class PredecessorLink: Sendable {
             let hello = HelloMessage(pid: Syscall.processID, buildID: configuration.buildID)
             try await channel.send(Frame(.hello, payload: hello.encoded()), until: deadline)
             link.step(.afterHello)
-            let kinds: Set<DescriptorKind> = [.listener, .datagram, .connection, .file]
+            // An array, not a Set: a Set of a type first used here costs the process a scan of
+            // every conformance record (for `Hashable`) on the way to READY.
+            let kinds: [DescriptorKind] = [.listener, .datagram, .connection, .file]
             // A frame read ahead by the run of FDS frames.
             var ahead: ControlChannel.Received?
             while true {
@@ -194,7 +196,7 @@ final class PredecessorLink: Sendable {
         channel.close()
     }
 
-    func validate(_ received: ControlChannel.Received, allowed: Set<DescriptorKind>) throws -> [Descriptors.Entry] {
+    func validate(_ received: ControlChannel.Received, allowed: [DescriptorKind]) throws -> [Descriptors.Entry] {
         do {
             let records = try DescriptorRecord.decode(received.frame.payload, maxExtra: configuration.maxFramePayload)
             guard records.count == received.descriptors.count else {

@@ -128,7 +128,9 @@ private final class ReactorLoop: EpollThreadHandler {
     }
 
     private let epoll: EpollSet
-    private var entries: [CInt: Entry] = [:]
+    /// By descriptor, as an `Int`: the process's other tables are keyed by `Int`, and each key
+    /// type a dictionary is first made with costs a scan of every conformance record.
+    private var entries: [Int: Entry] = [:]
     /// Sorted by deadline, earliest last.
     private var timers: [(deadline: ContinuousClock.Instant, body: @Sendable () -> Void)] = []
 
@@ -148,7 +150,7 @@ private final class ReactorLoop: EpollThreadHandler {
     func handle(events: UInt32, on descriptor: CInt) {
         // Nothing registered (an event of a descriptor whose handler is not in yet, or one just
         // removed in this round): level triggering reports it again if it matters.
-        guard let entry = entries[descriptor] else { return }
+        guard let entry = entries[Int(descriptor)] else { return }
         switch entry.handler(events) {
         case .keep:
             break
@@ -167,11 +169,11 @@ private final class ReactorLoop: EpollThreadHandler {
     func handle(_ command: ReactorCommand) {
         switch command {
         case .add(let fd, let id, let handler):
-            entries[fd] = Entry(id: id, handler: handler)
+            entries[Int(fd)] = Entry(id: id, handler: handler)
         case .remove(let fd, let id, let close, let then):
             // A stale removal (the handler already removed itself, and the number may be
             // registered anew) leaves the newer registration alone.
-            guard entries[fd]?.id == id else {
+            guard entries[Int(fd)]?.id == id else {
                 then?()
                 return
             }
@@ -193,7 +195,7 @@ private final class ReactorLoop: EpollThreadHandler {
     }
 
     private func unregister(_ fd: CInt) {
-        entries[fd] = nil
+        entries[Int(fd)] = nil
         // ENOENT/EBADF: the descriptor was closed already, which removed it from the set.
         try? epoll.remove(fd)
     }
